@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "netmodel.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace colatrl;
+using namespace std::chrono_literals;
+
+namespace {
+
+Ipv6Addr v6(const char* s) {
+    return *Ipv6Addr::parse(s);
+}
+Ipv6Prefix p6(const char* s) {
+    return *Ipv6Prefix::parse(s);
+}
+
+} // namespace
+
+TEST_CASE("upserts report change only when something changed", "[netmodel]") {
+    NetworkModel m;
+    Link l{2, "eth0", 0, true, 1500, 1};
+    CHECK(m.upsert_link(l));
+    CHECK_FALSE(m.upsert_link(l));
+    l.mtu = 1400;
+    CHECK(m.upsert_link(l));
+    CHECK(m.links.at(2).mtu == 1400);
+
+    Addr6 a{2, v6("2001:db8:1::10"), 64, 0, 0, 3600, 7200};
+    CHECK(m.upsert_addr6(a));
+    CHECK_FALSE(m.upsert_addr6(a));
+    a.preferred_lft = 0; // deprecation updates in place
+    CHECK(m.upsert_addr6(a));
+    REQUIRE(m.addrs6.size() == 1);
+    CHECK(m.addrs6[0].preferred_lft == 0);
+    Addr6 other = a;
+    other.prefixlen = 128; // different identity
+    CHECK(m.upsert_addr6(other));
+    CHECK(m.addrs6.size() == 2);
+    CHECK(m.erase_addr6(a));
+    CHECK_FALSE(m.erase_addr6(a));
+    CHECK(m.addrs6.size() == 1);
+}
+
+TEST_CASE("IPv6 default routes from two routers are separate entries", "[netmodel]") {
+    NetworkModel m;
+    Route6 r1{2, p6("::/0"), v6("fe80::1"), 9, 254, 1024, 0};
+    Route6 r2 = r1;
+    r2.gw = v6("fe80::2");
+    CHECK(m.upsert_route6(r1));
+    CHECK(m.upsert_route6(r2));
+    CHECK(m.routes6.size() == 2);
+    r1.mtu = 1280;
+    CHECK(m.upsert_route6(r1));
+    CHECK(m.routes6.size() == 2);
+    CHECK(m.erase_route6(r2));
+    REQUIRE(m.routes6.size() == 1);
+    CHECK(m.routes6[0].mtu == 1280);
+
+    Route4 d{2,
+             *Ipv4Prefix::parse("0.0.0.0/0"),
+             Ipv4Addr::parse("192.0.2.1").value(),
+             {},
+             {},
+             4,
+             254,
+             100,
+             0};
+    CHECK(m.upsert_route4(d));
+    CHECK_FALSE(m.upsert_route4(d));
+    CHECK(m.erase_route4(d));
+    CHECK(m.routes4.empty());
+}
+
+TEST_CASE("erasing a link drops everything on it and nothing else", "[netmodel]") {
+    NetworkModel m;
+    auto now = Clock::now();
+    m.upsert_link({2, "eth0", 0, true, 1500, 1});
+    m.upsert_link({3, "wlan0", 0, true, 1500, 1});
+    m.upsert_addr6({2, v6("2001:db8:1::10"), 64, 0, 0, 1, 1});
+    m.upsert_addr6({3, v6("2001:db8:2::10"), 64, 0, 0, 1, 1});
+    m.upsert_addr4({2, *Ipv4Addr::parse("192.0.0.2"), 32, 0, 0});
+    m.upsert_route6({2, p6("::/0"), v6("fe80::1"), 9, 254, 1024, 0});
+    m.update_ra_pref64(2, v6("fe80::1"), p6("64:ff9b::/96"), 600s, now);
+    m.update_ra_pref64(3, v6("fe80::1"), p6("64:ff9b::/96"), 600s, now);
+    CHECK(m.erase_link(2));
+    CHECK(m.links.count(2) == 0);
+    CHECK(m.links.count(3) == 1);
+    CHECK(m.addrs6.size() == 1);
+    CHECK(m.addrs6[0].ifindex == 3);
+    CHECK(m.addrs4.empty());
+    CHECK(m.routes6.empty());
+    REQUIRE(m.ra_pref64.size() == 1);
+    CHECK(m.ra_pref64[0].ifindex == 3);
+    CHECK_FALSE(m.erase_link(2));
+}
+
+TEST_CASE("RA PREF64: lifetime refresh, withdrawal with 0, expiry", "[netmodel]") {
+    NetworkModel m;
+    auto t0 = Clock::time_point{} + 1000s;
+    auto r = v6("fe80::1");
+    auto p = p6("2001:db8:6464::/96");
+    CHECK(m.update_ra_pref64(2, r, p, 600s, t0));
+    REQUIRE(m.next_expiry());
+    CHECK(*m.next_expiry() == t0 + 600s);
+    CHECK(m.update_ra_pref64(2, r, p, 600s, t0 + 100s)); // refresh moves expiry
+    CHECK(*m.next_expiry() == t0 + 700s);
+    CHECK_FALSE(m.update_ra_pref64(2, r, p, 600s, t0 + 100s));
+    // second prefix from the same router (renumbering): both kept
+    CHECK(m.update_ra_pref64(2, r, p6("64:ff9b::/96"), 60s, t0 + 100s));
+    CHECK(m.ra_pref64.size() == 2);
+    CHECK(*m.next_expiry() == t0 + 160s);
+    CHECK_FALSE(m.expire(t0 + 159s));
+    CHECK(m.expire(t0 + 160s)); // expiry is inclusive
+    CHECK(m.ra_pref64.size() == 1);
+    // withdrawal
+    CHECK(m.update_ra_pref64(2, r, p, 0s, t0 + 200s));
+    CHECK(m.ra_pref64.empty());
+    CHECK_FALSE(m.update_ra_pref64(2, r, p, 0s, t0 + 200s));
+    CHECK_FALSE(m.next_expiry());
+}
+
+TEST_CASE("DNS64 result expires with its TTL", "[netmodel]") {
+    NetworkModel m;
+    auto t0 = Clock::time_point{} + 50s;
+    m.dns64 = Dns64Pref64{p6("64:ff9b::/96"), t0 + 30s};
+    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8::/96"), 600s, t0);
+    CHECK(*m.next_expiry() == t0 + 30s);
+    CHECK_FALSE(m.expire(t0 + 29s));
+    CHECK(m.dns64);
+    CHECK(m.expire(t0 + 30s));
+    CHECK_FALSE(m.dns64);
+    CHECK(*m.next_expiry() == t0 + 600s);
+}
