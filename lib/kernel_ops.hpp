@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Synchronous rtnetlink requests that install and remove what colatrld owns:
+// the CLAT IPv4 address (/32 on the uplink) and the IPv4 default route through
+// the CLAT. Every request waits for the kernel's ACK; errors name the
+// interface. Everything installed is recognisable as ours (see below) so a
+// restart after a crash can find it with list_ours().
+#pragma once
+
+#include "ip.hpp"
+#include "netlink.hpp"
+#include "netmodel.hpp"
+#include "result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace colatrl {
+
+// Metric of our IPv4 default route. Lower wins, so any native IPv4 default
+// route (DHCP clients use 0..~1100, NetworkManager 100/600, networkd 1024)
+// beats ours; it still leaves a little room for someone who deliberately wants
+// to lose to us.
+inline constexpr uint32_t kRouteMetric = 0xffffff00u;
+
+// The CLAT IPv4 range (RFC 7335) inside which list_ours() looks for addresses.
+inline constexpr Ipv4Prefix kClatIpv4Range{Ipv4Addr{{192, 0, 0, 0}}, 29};
+
+// IFA_LABEL of our address on `ifname`: "<ifname>:clat", the suffix shortened
+// so the label fits IFNAMSIZ-1 (15) characters; a 15-character ifname leaves
+// the label equal to the ifname (then IFA_PROTO below still marks it).
+std::string clat_addr_label(std::string_view ifname);
+bool is_clat_addr_label(std::string_view label, std::string_view ifname);
+
+// Our IPv4 default route: `default via inet6 GW dev IFINDEX src SRC mtu MTU
+// proto kRouteProtocol metric kRouteMetric` in `table`.
+struct ClatRoute4 {
+    int ifindex = 0;
+    std::string ifname; // for messages only
+    Ipv6Addr gateway;
+    Ipv4Addr src;
+    uint32_t mtu = 0; // 0 = no RTAX_MTU
+    uint32_t table = 254;
+};
+
+struct OurLeftovers {
+    std::vector<Route4> routes4; // IPv4 routes with kRouteProtocol, any table
+    std::vector<Route6> routes6; // IPv6 routes with kRouteProtocol (we install none today)
+    std::vector<Addr4> addrs4;   // /32s in 192.0.0.0/29 with our label or IFA_PROTO
+};
+
+class KernelOps {
+public:
+    // Opens its own blocking NETLINK_ROUTE socket (independent of the monitor).
+    static Result<KernelOps> open();
+
+    // Adds `addr`/32 to the uplink: IFA_F_NOPREFIXROUTE, scope global, label
+    // clat_addr_label(ifname), IFA_PROTO kRouteProtocol (kernels >= 6.3 keep
+    // it; older ones ignore it). Already present = success (NLM_F_REPLACE).
+    Status add_clat_addr4(int ifindex, std::string_view ifname, const Ipv4Addr& addr);
+    // Removes it; already gone = success.
+    Status del_clat_addr4(int ifindex, std::string_view ifname, const Ipv4Addr& addr);
+
+    // Creates or replaces our default route (NLM_F_CREATE|NLM_F_REPLACE; the
+    // kernel matches dst/tos/metric, and kRouteMetric is ours alone). The src
+    // address must already be local (add_clat_addr4 first).
+    Status replace_clat_route4(const ClatRoute4& route);
+    // Removes our default route from `table` on `ifindex`; already gone = success.
+    Status del_clat_route4(int ifindex, std::string_view ifname, uint32_t table = 254);
+    // Removes any route (as listed by list_ours) — crash recovery.
+    Status del_route4(const Route4& route);
+    Status del_route6(const Route6& route);
+
+    // Everything of ours the kernel holds now (left by an earlier run).
+    Result<OurLeftovers> list_ours();
+
+private:
+    explicit KernelOps(NlSocket sock) : sock_(std::move(sock)) {}
+    Status transact(void* msg, const std::string& what); // nl_msg*, sends and waits for the ACK
+    NlSocket sock_;
+};
+
+// IPv6 accept_ra of `ifname` as the kernel uses it (reads
+// /proc/sys/net/ipv6/conf/IF/{accept_ra,forwarding}; never writes).
+struct RaAcceptance {
+    int accept_ra = 0;
+    int forwarding = 0;
+    bool accepts() const { return accept_ra == 2 || (accept_ra == 1 && forwarding == 0); }
+};
+Result<RaAcceptance> read_ra_acceptance(std::string_view ifname);
+// A one-line warning when RAs (and so RA PREF64 options) are not processed on
+// `ifname`; nullopt when they are or the state cannot be read.
+std::optional<std::string> accept_ra_warning(std::string_view ifname);
+
+} // namespace colatrl

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Neighbour Discovery pieces for the CLAT IPv6 address, which is never
+// assigned to the uplink as a unicast address:
+//  - DadProbe: Duplicate Address Detection (RFC 4862 §5.4) done by hand on a
+//    raw ICMPv6 socket, asynchronous on sd-event;
+//  - AnycastClaim: an IPV6_JOIN_ANYCAST membership that makes the kernel answer
+//    Neighbor Solicitations for the address (and defend it against other
+//    nodes' DAD) while the claim lives. No sysctl is touched.
+#pragma once
+
+#include "ip.hpp"
+#include "result.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+struct sd_event;
+struct sd_event_source;
+
+namespace colatrl {
+
+// Owns a file descriptor.
+class UniqueFd {
+public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+    UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+    UniqueFd& operator=(UniqueFd&& o) noexcept;
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+    ~UniqueFd();
+    int get() const noexcept { return fd_; }
+    int release() noexcept {
+        int f = fd_;
+        fd_ = -1;
+        return f;
+    }
+    explicit operator bool() const noexcept { return fd_ >= 0; }
+
+private:
+    int fd_ = -1;
+};
+
+struct DadOptions {
+    unsigned transmits = 1;                  // DupAddrDetectTransmits
+    std::chrono::milliseconds retrans{1000}; // RetransTimer
+};
+
+enum class DadOutcome {
+    unique,    // nobody answered: the address may be used
+    duplicate, // a Neighbor Advertisement for it, or someone else's DAD probe
+};
+
+// Solicited-node multicast address ff02::1:ffXX:XXXX of `a` (RFC 4291 §2.7.1).
+Ipv6Addr solicited_node(const Ipv6Addr& a);
+
+// Builds the ICMPv6 Neighbor Solicitation body for DAD (type 135, checksum
+// filled for src :: and dst solicited_node(target)) with an RFC 7527 Nonce
+// option, which lets us recognise our own probe if it is looped back.
+std::vector<uint8_t> build_dad_ns(const Ipv6Addr& target, const std::array<uint8_t, 6>& nonce);
+
+// What a received ICMPv6 message (body, as read from a raw ICMPv6 socket)
+// means for DAD of `target`. Pure, for unit tests.
+enum class DadVerdict { ignore, duplicate };
+DadVerdict classify_for_dad(std::span<const uint8_t> icmp6, const Ipv6Addr& src, int hop_limit,
+                            const Ipv6Addr& target, const std::array<uint8_t, 6>& our_nonce);
+
+// One DAD run for `candidate` on `ifindex`. Destroying it cancels the run
+// (the callback is then never called).
+class DadProbe {
+public:
+    using Callback = std::function<void(Result<DadOutcome>)>;
+
+    DadProbe(int ifindex, const Ipv6Addr& candidate, DadOptions options = {});
+    ~DadProbe();
+    DadProbe(const DadProbe&) = delete;
+    DadProbe& operator=(const DadProbe&) = delete;
+
+    // Opens the socket (raw ICMPv6 bound to the device, hop limit 255, joined
+    // to the solicited-node group), sends the first NS and arms the timer.
+    // Errors here are returned; later errors arrive through `done`, which is
+    // called exactly once, from the event loop.
+    Status start(sd_event* event, Callback done);
+
+    const Ipv6Addr& candidate() const noexcept { return candidate_; }
+
+private:
+    static int on_io(sd_event_source* s, int fd, uint32_t revents, void* userdata);
+    static int on_timer(sd_event_source* s, uint64_t usec, void* userdata);
+    Status send_ns();
+    void finish(Result<DadOutcome> r);
+    void stop();
+
+    int ifindex_;
+    Ipv6Addr candidate_;
+    DadOptions options_;
+    std::array<uint8_t, 6> nonce_{};
+    UniqueFd fd_;
+    sd_event_source* io_ = nullptr;
+    sd_event_source* timer_ = nullptr;
+    unsigned sent_ = 0;
+    Callback done_;
+};
+
+// Keeps `addr` joined as an anycast address on `ifindex` for its lifetime. The
+// kernel then answers NS for it (also defending it against other nodes'
+// DAD) and accepts packets to it. For a host (forwarding off) the kernel
+// requires an address on that device whose prefix covers `addr`; it refuses
+// an address the host already holds as unicast.
+class AnycastClaim {
+public:
+    static Result<AnycastClaim> join(int ifindex, const Ipv6Addr& addr);
+    AnycastClaim(AnycastClaim&&) noexcept = default;
+    AnycastClaim& operator=(AnycastClaim&&) noexcept = default;
+    ~AnycastClaim() = default; // closing the socket leaves the group
+
+    int ifindex() const noexcept { return ifindex_; }
+    const Ipv6Addr& addr() const noexcept { return addr_; }
+
+private:
+    AnycastClaim(UniqueFd fd, int ifindex, const Ipv6Addr& addr)
+        : fd_(std::move(fd)), ifindex_(ifindex), addr_(addr) {}
+    UniqueFd fd_;
+    int ifindex_ = 0;
+    Ipv6Addr addr_;
+};
+
+} // namespace colatrl

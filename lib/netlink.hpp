@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Netlink (NETLINK_ROUTE) adapter: an RAII libnl-3 socket and the monitor that
+// turns rtnetlink dumps and multicast events into lib/netmodel.hpp values.
+//
+// Order matters: the monitor joins the multicast groups FIRST and dumps
+// afterwards, so nothing that changes between the dump and the subscription
+// can be missed. Dump replies and events go through the same handlers, so the
+// sink cannot tell them apart (and does not need to).
+#pragma once
+
+#include "netmodel.hpp"
+#include "result.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+struct nl_sock;
+struct nlmsghdr;
+struct sd_event;
+struct sd_event_source;
+
+namespace colatrl {
+
+// Route protocol number on every route colatrld installs (rtm_protocol). 157
+// is not in the kernel's RTPROT_* list nor in iproute2's /etc/iproute2/rt_protos
+// (routing daemons cluster at 8..42, 99 and 186..192), so no other software
+// should use it; a route with it is ours, left by us or by a crashed run.
+// A packaged /etc/iproute2/rt_protos.d/colatrl.conf can name it for `ip route`.
+inline constexpr uint8_t kRouteProtocol = 157;
+
+// Owns one libnl-3 socket. Movable, not copyable.
+class NlSocket {
+public:
+    NlSocket() = default;
+    // Allocates and connects a NETLINK_ROUTE socket. Sequence checks and auto
+    // ACKs are left to the caller (see NetlinkMonitor / KernelOps).
+    static Result<NlSocket> open_route();
+
+    nl_sock* get() const noexcept { return sock_.get(); }
+    int fd() const;
+    explicit operator bool() const noexcept { return sock_ != nullptr; }
+
+    Status set_nonblocking();
+    // Receive buffer of `bytes`; tries SO_RCVBUFFORCE (root) before SO_RCVBUF,
+    // which net.core.rmem_max caps.
+    Status set_rcvbuf(int bytes);
+
+private:
+    struct Deleter {
+        void operator()(nl_sock* s) const noexcept;
+    };
+    std::unique_ptr<nl_sock, Deleter> sock_;
+};
+
+// Receives what the monitor learns. Called from the sd-event IO callback: an
+// implementation records the change (e.g. NetworkModel upsert/erase) and
+// schedules work; it must not run side effects (installs) in here.
+struct NetlinkSink {
+    virtual ~NetlinkSink() = default;
+
+    virtual void on_link(const Link& link) = 0; // new or changed
+    virtual void on_link_removed(int ifindex) = 0;
+    virtual void on_addr4(const Addr4& addr, bool removed) = 0;
+    virtual void on_addr6(const Addr6& addr, bool removed) = 0;
+    // Only default routes (dst /0, type unicast, any table) and routes with
+    // kRouteProtocol are reported. A multipath route is reported as one Route
+    // per next hop. IPv4 routes the kernel flushes without telling (link set
+    // down, last address gone) are reported as removed by the monitor itself:
+    // it re-dumps IPv4 routes after such events and sweeps what vanished.
+    virtual void on_route4(const Route4& route, bool removed) = 0;
+    virtual void on_route6(const Route6& route, bool removed) = 0;
+    // One RA option (type, length, body; exactly as on the wire, length*8 bytes)
+    // received in a Router Advertisement from `router` on `ifindex`. PREF64
+    // (type 38) is parsed by lib/pref64_option.hpp. Only arrives while the
+    // interface accepts RAs (see KernelOps::accept_ra_warning).
+    virtual void on_nd_useropt(int ifindex, const Ipv6Addr& router,
+                               std::span<const uint8_t> option) = 0;
+    // Messages were lost (socket overrun, interrupted dump): forget everything
+    // learned so far; a full dump follows through the normal callbacks.
+    virtual void on_resync_needed() = 0;
+    // A full dump (initial one or after a resync) has been fed completely: the
+    // sink now holds a consistent picture (e.g. time to signal READY).
+    virtual void on_dump_complete() {}
+};
+
+class NetlinkMonitor {
+public:
+    struct Stats {
+        uint64_t messages = 0;  // netlink messages handled
+        uint64_t malformed = 0; // messages dropped as unparsable
+        uint64_t overruns = 0;  // ENOBUFS seen
+        uint64_t dumps = 0;     // full dumps completed
+    };
+
+    explicit NetlinkMonitor(NetlinkSink& sink);
+    ~NetlinkMonitor();
+    NetlinkMonitor(const NetlinkMonitor&) = delete;
+    NetlinkMonitor& operator=(const NetlinkMonitor&) = delete;
+
+    // Opens the socket, joins the groups, registers the fd with `event` and
+    // sends the first dump request. Everything else happens in the IO
+    // callback; nothing here or there blocks.
+    Status attach(sd_event* event);
+    // Stops receiving (also done by the destructor).
+    void detach();
+
+    // Drops what the sink knows (on_resync_needed) and dumps everything again.
+    void request_resync();
+
+    const Stats& stats() const noexcept { return stats_; }
+
+    // Parses and dispatches every message in one netlink datagram. Public so
+    // tests can feed hand-made (also malformed) bytes without a socket.
+    void feed(std::span<const uint8_t> datagram);
+
+private:
+    enum class DumpStep : uint8_t { links, addrs4, addrs6, routes4, routes6, idle };
+
+    static int on_io(sd_event_source* s, int fd, uint32_t revents, void* userdata);
+    void read_all();
+    void handle(const nlmsghdr* nlh);
+    void handle_link(const nlmsghdr* nlh);
+    void handle_addr(const nlmsghdr* nlh);
+    void handle_route(const nlmsghdr* nlh);
+    void handle_useropt(const nlmsghdr* nlh);
+    void dump_done(bool interrupted);
+    void send_dump(DumpStep step);
+    void start_full_dump();
+    void start_route4_sweep();
+    void malformed(const char* what);
+    void report_route4(const Route4& r, bool removed);
+
+    NetlinkSink& sink_;
+    NlSocket sock_;
+    sd_event_source* io_ = nullptr;
+    Stats stats_;
+    DumpStep step_ = DumpStep::idle;
+    bool dump_in_flight_ = false;
+    bool full_dump_pending_ = false; // restart from links when the current dump ends
+    bool route4_sweep_pending_ = false;
+    bool full_dump_ = false; // the running sequence is a full dump
+    bool sweeping4_ = false; // the running routes4 dump is a sweep
+    uint32_t seq_ = 0;
+    std::vector<Route4> known4_; // IPv4 routes reported as present
+    std::vector<Route4> seen4_;  // seen during the current sweep
+    std::map<int, uint32_t> link_flags_;
+    std::vector<uint8_t> buf_;
+};
+
+} // namespace colatrl
