@@ -3,6 +3,7 @@
 #ifndef COLATRL_XLAT_COMMON_H
 #define COLATRL_XLAT_COMMON_H
 
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -81,6 +82,82 @@ static __always_inline __u16 xlat_csum_fold(__u32 sum)
     sum = (sum & 0xffff) + (sum >> 16);
     sum = (sum & 0xffff) + (sum >> 16);
     return (__u16)~sum;
+}
+
+/* 32-bit one's-complement add (end-around carry), for incremental sums. */
+static __always_inline __u32 xlat_csum_add(__u32 a, __u32 b)
+{
+    __u32 r = a + b;
+    return r + (r < a);
+}
+
+/* True when the first pref64_len bits of addr equal cfg->pref64. Lengths are
+ * whole bytes (RFC 6052: 32/40/48/56/64/96). */
+static __always_inline bool xlat_pref64_match(const __u8 *addr, const struct colatrl_config *cfg)
+{
+    __u32 nbytes = cfg->pref64_len / 8;
+#pragma unroll
+    for (__u32 i = 0; i < 12; i++) {
+        if (i >= nbytes)
+            break;
+        if (addr[i] != cfg->pref64[i])
+            return false;
+    }
+    return true;
+}
+
+/* RFC 6052 §2.2 byte positions of IPv4 octets a,b,c,d (skipping u = byte 8).
+ * Returns the IPv4 address in network byte order; 0 for an unsupported length. */
+static __always_inline __be32 xlat_pref64_extract(const __u8 *a6, __u8 plen)
+{
+    __u8 b[4];
+    switch (plen) {
+    case 32: b[0] = a6[4]; b[1] = a6[5]; b[2] = a6[6]; b[3] = a6[7]; break;
+    case 40: b[0] = a6[5]; b[1] = a6[6]; b[2] = a6[7]; b[3] = a6[9]; break;
+    case 48: b[0] = a6[6]; b[1] = a6[7]; b[2] = a6[9]; b[3] = a6[10]; break;
+    case 56: b[0] = a6[7]; b[1] = a6[9]; b[2] = a6[10]; b[3] = a6[11]; break;
+    case 64: b[0] = a6[9]; b[1] = a6[10]; b[2] = a6[11]; b[3] = a6[12]; break;
+    case 96: b[0] = a6[12]; b[1] = a6[13]; b[2] = a6[14]; b[3] = a6[15]; break;
+    default: return 0;
+    }
+    __be32 v;
+    __builtin_memcpy(&v, b, 4);
+    return v;
+}
+
+/* Inverse of xlat_pref64_extract: prefix (bits past the length are zero in
+ * the config, so u octet and suffix come out zero) + IPv4 at its positions. */
+static __always_inline void xlat_pref64_embed(__u8 *a6, const struct colatrl_config *cfg,
+                                              __be32 v4)
+{
+    __u8 b[4];
+    __builtin_memcpy(b, &v4, 4);
+    __builtin_memcpy(a6, cfg->pref64, 16);
+    switch (cfg->pref64_len) {
+    case 32: a6[4] = b[0]; a6[5] = b[1]; a6[6] = b[2]; a6[7] = b[3]; break;
+    case 40: a6[5] = b[0]; a6[6] = b[1]; a6[7] = b[2]; a6[9] = b[3]; break;
+    case 48: a6[6] = b[0]; a6[7] = b[1]; a6[9] = b[2]; a6[10] = b[3]; break;
+    case 56: a6[7] = b[0]; a6[9] = b[1]; a6[10] = b[2]; a6[11] = b[3]; break;
+    case 64: a6[9] = b[0]; a6[10] = b[1]; a6[11] = b[2]; a6[12] = b[3]; break;
+    default: a6[12] = b[0]; a6[13] = b[1]; a6[14] = b[2]; a6[15] = b[3]; break;
+    }
+}
+
+/* RFC 6890 blocks that are not globally reachable (RFC 6052 §3.1 forbids
+ * them under the WKP). Argument in host byte order. */
+static __always_inline bool xlat_v4_non_global(__u32 a)
+{
+    __u32 o1 = a >> 24;
+    return o1 == 0 || o1 == 10 || o1 == 127 || o1 >= 224 ||     /* 0/8 10/8 127/8 224/3 */
+           (a & 0xffc00000u) == 0x64400000u ||                  /* 100.64/10 */
+           (a & 0xffff0000u) == 0xa9fe0000u ||                  /* 169.254/16 */
+           (a & 0xfff00000u) == 0xac100000u ||                  /* 172.16/12 */
+           (a & 0xffffff00u) == 0xc0000000u ||                  /* 192.0.0/24 */
+           (a & 0xffffff00u) == 0xc0000200u ||                  /* 192.0.2/24 */
+           (a & 0xffff0000u) == 0xc0a80000u ||                  /* 192.168/16 */
+           (a & 0xfffe0000u) == 0xc6120000u ||                  /* 198.18/15 */
+           (a & 0xffffff00u) == 0xc6336400u ||                  /* 198.51.100/24 */
+           (a & 0xffffff00u) == 0xcb007100u;                    /* 203.0.113/24 */
 }
 
 #endif /* COLATRL_XLAT_COMMON_H */
