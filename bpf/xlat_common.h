@@ -160,4 +160,58 @@ static __always_inline bool xlat_v4_non_global(__u32 a)
            (a & 0xffffff00u) == 0xcb007100u;                    /* 203.0.113/24 */
 }
 
+/* Scratch space for summing packet bytes (too big for the 512-byte stack). */
+#define XLAT_SCRATCH_LEN 512
+struct xlat_scratch {
+    __u8 buf[XLAT_SCRATCH_LEN];
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct xlat_scratch);
+} xlat_scratch_map SEC(".maps");
+
+/*
+ * Add the one's-complement sum of packet bytes [off, off+len) to *sum
+ * (32-bit partial sum, as bpf_csum_diff returns). Handles any len up to
+ * 65535; an odd tail is padded with zero as RFC 1071 says. Returns 0, or -1
+ * if the bytes are not there.
+ */
+static __always_inline int xlat_csum_skb(struct __sk_buff *skb, __u32 off, __u32 len, __u32 *sum)
+{
+    __u32 zero = 0;
+    struct xlat_scratch *s = bpf_map_lookup_elem(&xlat_scratch_map, &zero);
+    if (!s)
+        return -1;
+    __u32 acc = *sum;
+    for (int i = 0; i < 65536 / XLAT_SCRATCH_LEN; i++) {
+        if (len == 0)
+            break;
+        __u32 n = len > XLAT_SCRATCH_LEN ? XLAT_SCRATCH_LEN : len;
+        if (n == 0 || n > XLAT_SCRATCH_LEN)
+            return -1;
+        if (bpf_skb_load_bytes(skb, off, s->buf, n))
+            return -1;
+        /* bpf_csum_diff wants whole 32-bit words: zero-pad the tail. Only
+         * the last chunk can be short, and chunks are even, so pairs keep
+         * their alignment. */
+        __u32 n4 = (n + 3) & ~3u;
+        if (n4 > XLAT_SCRATCH_LEN)
+            return -1;
+        for (__u32 j = n; j < n4; j++)
+            s->buf[j & (XLAT_SCRATCH_LEN - 1)] = 0;
+        long r = bpf_csum_diff(0, 0, (__be32 *)s->buf, n4, acc);
+        if (r < 0)
+            return -1;
+        acc = (__u32)r;
+        off += n;
+        len -= n;
+    }
+    if (len)
+        return -1;
+    *sum = acc;
+    return 0;
+}
+
 #endif /* COLATRL_XLAT_COMMON_H */
