@@ -96,14 +96,11 @@ static __always_inline __u32 xlat_csum_add(__u32 a, __u32 b)
 static __always_inline bool xlat_pref64_match(const __u8 *addr, const struct colatrl_config *cfg)
 {
     __u32 nbytes = cfg->pref64_len / 8;
+    __u32 diff = 0;
 #pragma unroll
-    for (__u32 i = 0; i < 12; i++) {
-        if (i >= nbytes)
-            break;
-        if (addr[i] != cfg->pref64[i])
-            return false;
-    }
-    return true;
+    for (__u32 i = 0; i < 12; i++)
+        diff |= (i < nbytes) ? (__u32)(addr[i] ^ cfg->pref64[i]) : 0;
+    return diff == 0;
 }
 
 /* RFC 6052 §2.2 byte positions of IPv4 octets a,b,c,d (skipping u = byte 8).
