@@ -12,10 +12,13 @@
 #include "result.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+struct nl_msg;
 
 namespace colatrl {
 
@@ -78,7 +81,11 @@ public:
 
 private:
     explicit KernelOps(NlSocket sock) : sock_(std::move(sock)) {}
-    Status transact(void* msg, const std::string& what); // nl_msg*, sends and waits for the ACK
+    // Sends `msg` (consumed) and reads until the kernel's final answer: the
+    // ACK, or NLMSG_DONE of a dump, each reply going to `on_reply`. Errors
+    // carry `what` and the kernel's extended ACK message when it gave one.
+    Status request(nl_msg* msg, const std::string& what,
+                   const std::function<void(const NlMsg&)>& on_reply = {});
     NlSocket sock_;
 };
 

@@ -56,6 +56,41 @@ private:
     std::unique_ptr<nl_sock, Deleter> sock_;
 };
 
+// --- Pure rtnetlink parsing (no socket), shared by the monitor, KernelOps and
+// tests. Every function checks lengths and never reads past the input.
+struct NlMsg {
+    uint16_t type = 0;
+    uint16_t flags = 0;
+    uint32_t seq = 0;
+    uint32_t pid = 0;
+    std::span<const uint8_t> payload; // after the 16-byte nlmsghdr
+};
+// Splits a datagram into messages; sets `malformed` if a header is broken
+// (the messages before it are still returned).
+std::vector<NlMsg> split_datagram(std::span<const uint8_t> datagram, bool& malformed);
+
+enum class ParseStatus {
+    ok,        // `out` filled
+    skip,      // well-formed but not for us (other family, filtered route, ...)
+    malformed, // truncated or inconsistent
+};
+enum class RouteFilter {
+    defaults_and_ours, // dst /0 unicast routes, plus every kRouteProtocol route
+    ours_only,         // kRouteProtocol routes only
+};
+
+ParseStatus parse_link(const NlMsg& msg, Link& out);
+// `label`/`proto` (may be null) receive IFA_LABEL and IFA_PROTO (0 if absent).
+ParseStatus parse_addr4(const NlMsg& msg, Addr4& out, std::string* label = nullptr,
+                        uint8_t* proto = nullptr);
+ParseStatus parse_addr6(const NlMsg& msg, Addr6& out);
+// A multipath route yields one entry per next hop.
+ParseStatus parse_route4(const NlMsg& msg, RouteFilter filter, std::vector<Route4>& out);
+ParseStatus parse_route6(const NlMsg& msg, RouteFilter filter, std::vector<Route6>& out);
+// RTM_NEWNDUSEROPT: the RA options (each a span into msg.payload) and the router.
+ParseStatus parse_nd_useropt(const NlMsg& msg, int& ifindex, Ipv6Addr& router,
+                             std::vector<std::span<const uint8_t>>& options);
+
 // Receives what the monitor learns. Called from the sd-event IO callback: an
 // implementation records the change (e.g. NetworkModel upsert/erase) and
 // schedules work; it must not run side effects (installs) in here.
@@ -122,14 +157,13 @@ private:
 
     static int on_io(sd_event_source* s, int fd, uint32_t revents, void* userdata);
     void read_all();
-    void handle(const nlmsghdr* nlh);
-    void handle_link(const nlmsghdr* nlh);
-    void handle_addr(const nlmsghdr* nlh);
-    void handle_route(const nlmsghdr* nlh);
-    void handle_useropt(const nlmsghdr* nlh);
-    void dump_done(bool interrupted);
+    void handle(const NlMsg& msg);
+    void handle_link(const NlMsg& msg);
+    void handle_addr(const NlMsg& msg);
+    void handle_route(const NlMsg& msg);
+    void handle_useropt(const NlMsg& msg);
+    void dump_done(const NlMsg& msg);
     void send_dump(DumpStep step);
-    void start_full_dump();
     void start_route4_sweep();
     void malformed(const char* what);
     void report_route4(const Route4& r, bool removed);
@@ -138,13 +172,12 @@ private:
     NlSocket sock_;
     sd_event_source* io_ = nullptr;
     Stats stats_;
-    DumpStep step_ = DumpStep::idle;
-    bool dump_in_flight_ = false;
-    bool full_dump_pending_ = false; // restart from links when the current dump ends
+    DumpStep step_ = DumpStep::idle; // dump in flight, idle = none
+    bool full_dump_ = false;         // the running dump sequence is a full one
+    bool full_dump_pending_ = false; // start a full dump when the current one ends
     bool route4_sweep_pending_ = false;
-    bool full_dump_ = false; // the running sequence is a full dump
-    bool sweeping4_ = false; // the running routes4 dump is a sweep
-    uint32_t seq_ = 0;
+    bool sweeping4_ = false;     // the running routes4 dump is a sweep
+    bool dump_intr_ = false;     // NLM_F_DUMP_INTR seen in the running dump
     std::vector<Route4> known4_; // IPv4 routes reported as present
     std::vector<Route4> seen4_;  // seen during the current sweep
     std::map<int, uint32_t> link_flags_;
