@@ -164,6 +164,11 @@ topo_base() {
     topo_ns_add "$TOPO_SRV"
     hx sysctl -qw net.ipv6.conf.all.forwarding=0
     sx ip addr add "$TOPO_SERVER4/32" dev lo
+    # DNS lookups from the host namespace stay inside the topology: router 1
+    # (a DNS64 there when topo_start_dns64 runs, else nothing answers).
+    # ip netns exec bind-mounts this file over /etc/resolv.conf.
+    mkdir -p "/etc/netns/$TOPO_HOST"
+    echo "nameserver 2001:db8:1::1" >"/etc/netns/$TOPO_HOST/resolv.conf"
 }
 
 # Adds router N (1 or 2) between the host (interface wanN) and server4.
@@ -204,26 +209,28 @@ table ip colatrl_topo {
 EOF
 }
 
-# TAYGA as the NAT64 (PLAT) in router N with prefix PREF64 (default 2001:db8:646N::/96).
+# TAYGA as the NAT64 (PLAT) in router N with prefix PREF64 (default
+# 2001:db8:646N::/96). A second instance for another prefix needs its own tun
+# name and pool: topo_start_nat64 N PREF64 TUN POOL_THIRD_OCTET.
 topo_start_nat64() {
-    local n=$1 pref64=${2:-2001:db8:646$1::/96}
-    local dir="$TOPO_DIR/tayga-nat64-$n"
+    local n=$1 pref64=${2:-2001:db8:646$1::/96} tun=${3:-nat64} pool=${4:-25$1}
+    local dir="$TOPO_DIR/tayga-$tun-$n"
     mkdir -p "$dir"
     cat >"$dir/tayga.conf" <<EOF
-tun-device nat64
-ipv4-addr 192.168.25$n.1
+tun-device $tun
+ipv4-addr 192.168.$pool.1
 prefix $pref64
-dynamic-pool 192.168.25$n.0/24
+dynamic-pool 192.168.$pool.0/24
 data-dir $dir
 EOF
     rx "$n" tayga -c "$dir/tayga.conf" --mktun >/dev/null 2>&1 || topo_fail "tayga --mktun router$n"
-    rx "$n" ip link set nat64 up
-    rx "$n" ip route add "192.168.25$n.0/24" dev nat64
-    rx "$n" ip route add "$pref64" dev nat64
-    topo_spawn "tayga-nat64-$n" "$(topo_router_ns "$n")" tayga -c "$dir/tayga.conf" -d
+    rx "$n" ip link set "$tun" up
+    rx "$n" ip route add "192.168.$pool.0/24" dev "$tun"
+    rx "$n" ip route add "$pref64" dev "$tun"
+    topo_spawn "tayga-$tun-$n" "$(topo_router_ns "$n")" tayga -c "$dir/tayga.conf" -d
     # TAYGA answers for its own IPv4 address: wait until it runs.
-    topo_wait 5 rx "$n" ping -c1 -W1 "192.168.25$n.1" ||
-        topo_fail "TAYGA NAT64 in router$n did not come up (log: tayga-nat64-$n.log)"
+    topo_wait 5 rx "$n" ping -c1 -W1 "192.168.$pool.1" ||
+        topo_fail "TAYGA NAT64 $tun in router$n did not come up (log: tayga-$tun-$n.log)"
 }
 
 # colatrl-test-ra in router N on lan0. Options go to an options file so that

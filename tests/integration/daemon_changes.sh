@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# colatrld follows the network without a restart: PREF64 change (RA), renumbering
+# (new /64 in the RA, the old one deprecated), link down/up, PREF64 expiry
+# (the RA stops carrying it; its lifetime runs out). Traffic and state each time.
+set -uo pipefail
+. "$(dirname "$0")/lib/topology.sh"
+. "$(dirname "$0")/lib/daemon.sh"
+daemon_require ping
+topo_init
+topo_standard
+topo_start_nat64 1 2001:db8:6469::/96 nat64b 249
+daemon_config "Pref64Discovery=ra"
+daemon_start
+daemon_wait_up wan1 2001:db8:6461::/96
+assert_traffic_via wan1
+
+# PREF64 change
+topo_ra_update 1 --prefix 2001:db8:1::/64 --pref64 2001:db8:6469::/96 --interval 1
+daemon_wait_up wan1 2001:db8:6469::/96 10
+assert_installed_once wan1
+assert_traffic_via wan1
+echo "ok: PREF64 change followed"
+
+# Renumbering: the router gets the new /64, the RA announces it and deprecates the old.
+rx 1 ip addr add 2001:db8:1:1::1/64 dev lan0
+old6=$(dp_field wan1 clat6)
+topo_ra_update 1 --prefix 2001:db8:1::/64,86400,0 --prefix 2001:db8:1:1::/64 \
+    --pref64 2001:db8:6469::/96 --interval 1
+in_new() {
+    "$TOPO_PYTHON" -c 'import ipaddress,sys; sys.exit(ipaddress.IPv6Address(sys.argv[1]) not in ipaddress.IPv6Network("2001:db8:1:1::/64"))' "$(dp_field wan1 clat6)"
+}
+topo_wait 20 in_new || topo_fail "CLAT IPv6 not moved to 2001:db8:1:1::/64 (still $(dp_field wan1 clat6))"
+daemon_wait_up wan1 2001:db8:6469::/96
+assert_installed_once wan1
+anycast_has "$old6" && topo_fail "old CLAT IPv6 $old6 still joined as anycast"
+assert_traffic_via wan1
+echo "ok: renumbering followed ($old6 -> $(dp_field wan1 clat6))"
+
+# Link down/up
+hx ip link set wan1 down
+daemon_wait_off wan1 15
+hx ip link set wan1 up
+daemon_wait_up wan1 2001:db8:6469::/96 30
+assert_installed_once wan1
+assert_traffic_via wan1
+echo "ok: link down -> off, up -> on again"
+
+# PREF64 expiry: announce a 16 s lifetime, then stop announcing PREF64.
+topo_ra_update 1 --prefix 2001:db8:1:1::/64 --pref64 2001:db8:6469::/96,16 --interval 1
+sleep 2
+topo_ra_update 1 --prefix 2001:db8:1:1::/64 --no-pref64 --interval 1
+t0=$SECONDS
+daemon_wait_off wan1 30
+echo "ok: PREF64 expired after ~$((SECONDS - t0)) s -> CLAT off"
+hx ping -4 -c1 -W1 "$TOPO_SERVER4" >/dev/null 2>&1 && topo_fail "IPv4 still works after PREF64 expiry"
+LAST_CLAT6=$(dp_field wan1 clat6)
+daemon_stop
+assert_nothing_left
+echo PASS
