@@ -104,7 +104,7 @@ bool NetworkModel::update_ra_pref64(int ifindex, const Ipv6Addr& router, const I
     if (lifetime.count() <= 0) {
         return std::erase_if(ra_pref64, same) > 0;
     }
-    RaPref64 entry{ifindex, router, prefix, now + lifetime};
+    RaPref64 entry{ifindex, router, prefix, now + lifetime, now};
     auto it = std::find_if(ra_pref64.begin(), ra_pref64.end(), same);
     if (it == ra_pref64.end()) {
         ra_pref64.push_back(entry);
@@ -112,6 +112,7 @@ bool NetworkModel::update_ra_pref64(int ifindex, const Ipv6Addr& router, const I
     }
     // A refresh only moves the expiry; still report it, since "newest wins"
     // ordering in the derivation depends on it.
+    entry.first_seen = it->first_seen;
     const bool changed = !(*it == entry);
     *it = entry;
     return changed;

@@ -20,10 +20,10 @@ using Clock = std::chrono::steady_clock;
 struct Link {
     int ifindex = 0;
     std::string name;
-    uint32_t flags = 0;     // IFF_* from ifinfomsg
-    bool oper_up = false;   // IFF_UP and IFF_LOWER_UP (carrier)
-    uint32_t mtu = 0;       // IFLA_MTU
-    uint16_t type = 0;      // ARPHRD_* (ETHER, NONE, RAWIP, PPP, LOOPBACK, ...)
+    uint32_t flags = 0;   // IFF_* from ifinfomsg
+    bool oper_up = false; // IFF_UP and IFF_LOWER_UP (carrier)
+    uint32_t mtu = 0;     // IFLA_MTU
+    uint16_t type = 0;    // ARPHRD_* (ETHER, NONE, RAWIP, PPP, LOOPBACK, ...)
     bool operator==(const Link&) const = default;
 };
 
@@ -50,20 +50,20 @@ struct Addr4 {
 // Only default routes (and routes with our protocol number) are kept.
 struct Route4 {
     int ifindex = 0;
-    Ipv4Prefix dst;               // 0.0.0.0/0 for a default route
-    std::optional<Ipv4Addr> gw4;  // RTA_GATEWAY
-    std::optional<Ipv6Addr> gw6;  // RTA_VIA (IPv4 via inet6)
+    Ipv4Prefix dst;              // 0.0.0.0/0 for a default route
+    std::optional<Ipv4Addr> gw4; // RTA_GATEWAY
+    std::optional<Ipv6Addr> gw6; // RTA_VIA (IPv4 via inet6)
     std::optional<Ipv4Addr> prefsrc;
-    uint8_t protocol = 0;         // RTPROT_*
-    uint32_t table = 254;         // RT_TABLE_MAIN
+    uint8_t protocol = 0; // RTPROT_*
+    uint32_t table = 254; // RT_TABLE_MAIN
     uint32_t metric = 0;
-    uint32_t mtu = 0;             // RTAX_MTU, 0 = none
+    uint32_t mtu = 0; // RTAX_MTU, 0 = none
     bool operator==(const Route4&) const = default;
 };
 
 struct Route6 {
     int ifindex = 0;
-    Ipv6Prefix dst;               // ::/0 for a default route
+    Ipv6Prefix dst; // ::/0 for a default route
     std::optional<Ipv6Addr> gw;
     uint8_t protocol = 0;
     uint32_t table = 254;
@@ -75,9 +75,13 @@ struct Route6 {
 // A PREF64 learned from an RA option (RFC 8781) on one link from one router.
 struct RaPref64 {
     int ifindex = 0;
-    Ipv6Addr router;          // RA source (link-local)
+    Ipv6Addr router; // RA source (link-local)
     Ipv6Prefix prefix;
     Clock::time_point expires;
+    // When this (link, router, prefix) was first announced; refreshes keep it.
+    // "Newest wins" (RFC 9872 renumbering) compares this, so periodic RAs of
+    // two routers do not make the choice flap.
+    Clock::time_point first_seen{};
     bool operator==(const RaPref64&) const = default;
 };
 
@@ -99,7 +103,7 @@ struct NetworkModel {
 
     // Each returns true when the model changed, so callers can skip work.
     bool upsert_link(const Link& l);
-    bool erase_link(int ifindex); // also drops its addresses, routes and RA PREF64s
+    bool erase_link(int ifindex);      // also drops its addresses, routes and RA PREF64s
     bool upsert_addr6(const Addr6& a); // identity: ifindex + addr + prefixlen
     bool erase_addr6(const Addr6& a);
     bool upsert_addr4(const Addr4& a);

@@ -103,7 +103,9 @@ TEST_CASE("RA PREF64: lifetime refresh, withdrawal with 0, expiry", "[netmodel]"
     CHECK(m.update_ra_pref64(2, r, p, 600s, t0));
     REQUIRE(m.next_expiry());
     CHECK(*m.next_expiry() == t0 + 600s);
+    CHECK(m.ra_pref64[0].first_seen == t0);
     CHECK(m.update_ra_pref64(2, r, p, 600s, t0 + 100s)); // refresh moves expiry
+    CHECK(m.ra_pref64[0].first_seen == t0);              // ...but not first_seen
     CHECK(*m.next_expiry() == t0 + 700s);
     CHECK_FALSE(m.update_ra_pref64(2, r, p, 600s, t0 + 100s));
     // second prefix from the same router (renumbering): both kept

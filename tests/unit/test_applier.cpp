@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The applier's diff logic against a fake that records every side effect.
+#include "applier.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <iterator>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace colatrl;
+
+namespace {
+
+Ipv6Addr v6(const char* s) {
+    return *Ipv6Addr::parse(s);
+}
+Ipv4Addr v4(const char* s) {
+    return *Ipv4Addr::parse(s);
+}
+
+Ipv6Addr clat6_of(const colatrl_config& c) {
+    Ipv6Addr a;
+    std::copy(std::begin(c.clat_v6), std::end(c.clat_v6), a.bytes.begin());
+    return a;
+}
+
+struct FakeOps : ApplyOps {
+    std::vector<std::string> calls;
+    std::set<std::string> fail; // call names that fail
+
+    Status rec(const std::string& name, const std::string& args) {
+        calls.push_back(name + " " + args);
+        if (fail.count(name) != 0) {
+            return make_error(Errc::system, name + " broke");
+        }
+        return {};
+    }
+    Status start_dad(int i, const Ipv6Addr& a) override {
+        return rec("start_dad", std::to_string(i) + " " + a.str());
+    }
+    void cancel_dad(int i) override { calls.push_back("cancel_dad " + std::to_string(i)); }
+    Status claim_anycast(int i, const Ipv6Addr& a) override {
+        return rec("claim", std::to_string(i) + " " + a.str());
+    }
+    void release_anycast(int i, const Ipv6Addr& a) override {
+        calls.push_back("release " + std::to_string(i) + " " + a.str());
+    }
+    Status set_config(int i, const colatrl_config& c) override {
+        return rec("set_config", std::to_string(i) + " " + clat6_of(c).str());
+    }
+    Status remove_config(int i) override { return rec("remove_config", std::to_string(i)); }
+    Status reset_counters(uint32_t slot) override {
+        return rec("reset_counters", std::to_string(slot));
+    }
+    Status attach(int i, uint16_t t) override {
+        return rec("attach", std::to_string(i) + " " + std::to_string(t));
+    }
+    Status detach(int i) override { return rec("detach", std::to_string(i)); }
+    Status add_addr4(int i, const std::string&, const Ipv4Addr& a) override {
+        return rec("add_addr4", std::to_string(i) + " " + a.str());
+    }
+    Status del_addr4(int i, const std::string&, const Ipv4Addr& a) override {
+        return rec("del_addr4", std::to_string(i) + " " + a.str());
+    }
+    Status replace_route4(const Route4Spec& r) override {
+        return rec("replace_route4", std::to_string(r.ifindex) + " " +
+                                         (r.gateway ? r.gateway->str() : "-") + " " + r.src.str() +
+                                         " " + std::to_string(r.mtu));
+    }
+    Status del_route4(int i, const std::string&) override {
+        return rec("del_route4", std::to_string(i));
+    }
+    std::vector<std::string> take() { return std::exchange(calls, {}); }
+};
+
+colatrl_config cfg(const Ipv6Addr& clat6, const Ipv4Addr& clat4, uint32_t slot) {
+    colatrl_config c{};
+    std::copy(clat6.bytes.begin(), clat6.bytes.end(), c.clat_v6);
+    c.clat_v4 = clat4.to_host(); // any stable encoding is fine for the diff
+    c.counter_slot = slot;
+    c.pref64_len = 96;
+    c.ipv6_mtu = 1500;
+    return c;
+}
+
+LinkPlan active_plan(int ifindex, const char* clat6, const char* clat4 = "192.0.0.2",
+                     const char* gw = "fe80::1", uint32_t mtu = 1472) {
+    LinkPlan p;
+    p.ifindex = ifindex;
+    p.name = "eth" + std::to_string(ifindex);
+    p.arphrd = 1;
+    p.clat6 = v6(clat6);
+    p.clat4 = v4(clat4);
+    p.gateway = v6(gw);
+    p.route4_mtu = mtu;
+    p.dp = cfg(p.clat6, p.clat4, 0);
+    return p;
+}
+
+DesiredState state(std::initializer_list<LinkPlan> plans) {
+    DesiredState d;
+    for (const auto& p : plans) {
+        d.links[p.ifindex] = p;
+    }
+    return d;
+}
+
+using Calls = std::vector<std::string>;
+
+} // namespace
+
+TEST_CASE("a new uplink: DAD first, then claim, config, attach, address, route", "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    auto d = state({active_plan(2, "2001:db8:1::c1")});
+    auto r = ap.apply(d);
+    CHECK(r.dad_pending);
+    CHECK(ops.take() == Calls{"start_dad 2 2001:db8:1::c1"});
+    CHECK(ap.installed().empty()); // nothing before DAD
+    // Applying again while DAD runs does nothing.
+    r = ap.apply(d);
+    CHECK(r.dad_pending);
+    CHECK(ops.take().empty());
+    // A stale DAD answer is ignored.
+    CHECK_FALSE(ap.dad_done(2, v6("2001:db8:1::99"), DadStatus::unique));
+    CHECK(ap.dad_done(2, v6("2001:db8:1::c1"), DadStatus::unique));
+    r = ap.apply(d);
+    CHECK_FALSE(r.dad_pending);
+    CHECK_FALSE(r.retry);
+    CHECK(ops.take() == Calls{"claim 2 2001:db8:1::c1", "reset_counters 0",
+                              "set_config 2 2001:db8:1::c1", "attach 2 1", "add_addr4 2 192.0.0.2",
+                              "replace_route4 2 fe80::1 192.0.0.2 1472"});
+    // Converged: nothing more to do.
+    r = ap.apply(d);
+    CHECK(ops.take().empty());
+    CHECK(r.events.empty());
+}
+
+namespace {
+// Brings link 2 to the converged state for `p`.
+void converge(Applier& ap, FakeOps& ops, const LinkPlan& p) {
+    auto d = state({p});
+    (void)ap.apply(d);
+    ap.dad_done(p.ifindex, p.clat6, DadStatus::unique);
+    (void)ap.apply(d);
+    ops.take();
+}
+} // namespace
+
+TEST_CASE("new CLAT IPv6: make-before-break with one config update", "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    converge(ap, ops, active_plan(2, "2001:db8:1::c1"));
+    auto next = active_plan(2, "2001:db8:2::c2"); // renumbered
+    auto r = ap.apply(state({next}));
+    CHECK(r.dad_pending);
+    CHECK(ops.take() == Calls{"start_dad 2 2001:db8:2::c2"}); // old state untouched
+    ap.dad_done(2, next.clat6, DadStatus::unique);
+    r = ap.apply(state({next}));
+    CHECK(ops.take() == Calls{"claim 2 2001:db8:2::c2", "set_config 2 2001:db8:2::c2",
+                              "release 2 2001:db8:1::c1"});
+    CHECK(ap.installed().at(2).anycasts == std::vector<Ipv6Addr>{next.clat6});
+}
+
+TEST_CASE("gateway or MTU change replaces the route only", "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    converge(ap, ops, active_plan(2, "2001:db8:1::c1"));
+    (void)ap.apply(state({active_plan(2, "2001:db8:1::c1", "192.0.0.2", "fe80::2", 1472)}));
+    CHECK(ops.take() == Calls{"replace_route4 2 fe80::2 192.0.0.2 1472"});
+    auto p = active_plan(2, "2001:db8:1::c1", "192.0.0.2", "fe80::2", 1372);
+    p.dp.ipv6_mtu = 1400;
+    (void)ap.apply(state({p}));
+    CHECK(ops.take() ==
+          Calls{"set_config 2 2001:db8:1::c1", "replace_route4 2 fe80::2 192.0.0.2 1372"});
+}
+
+TEST_CASE("new CLAT IPv4: added before the route moves, removed after", "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    converge(ap, ops, active_plan(2, "2001:db8:1::c1"));
+    auto p = active_plan(2, "2001:db8:1::c1", "192.0.0.3");
+    (void)ap.apply(state({p}));
+    CHECK(ops.take() == Calls{"set_config 2 2001:db8:1::c1", "add_addr4 2 192.0.0.3",
+                              "replace_route4 2 fe80::1 192.0.0.3 1472", "del_addr4 2 192.0.0.2"});
+}
+
+TEST_CASE("an uplink going off is torn down in reverse order; stop removes all", "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    converge(ap, ops, active_plan(2, "2001:db8:1::c1"));
+    auto off = active_plan(2, "2001:db8:1::c1");
+    off.off = OffReason::no_pref64;
+    auto r = ap.apply(state({off}));
+    CHECK(ops.take() == Calls{"del_route4 2", "del_addr4 2 192.0.0.2", "remove_config 2",
+                              "detach 2", "release 2 2001:db8:1::c1"});
+    CHECK(ap.installed().empty());
+    CHECK_FALSE(r.events.empty());
+
+    converge(ap, ops, active_plan(3, "2001:db8:3::c3"));
+    // Link vanished from the model entirely: errors are reported, not fatal.
+    ops.fail = {"del_route4", "del_addr4"};
+    r = ap.apply(DesiredState{});
+    CHECK(ops.take().size() == 5);
+    CHECK(ap.installed().empty());
+    CHECK(std::any_of(r.events.begin(), r.events.end(),
+                      [](const ApplyEvent& e) { return e.priority <= 4; }));
+
+    ops.fail.clear();
+    converge(ap, ops, active_plan(4, "2001:db8:4::c4"));
+    // A DAD in flight on another link is cancelled on stop.
+    (void)ap.apply(state({active_plan(4, "2001:db8:4::c4"), active_plan(5, "2001:db8:5::c5")}));
+    ops.take();
+    (void)ap.remove_all();
+    CHECK(ops.take() == Calls{"del_route4 4", "del_addr4 4 192.0.0.2", "remove_config 4",
+                              "detach 4", "release 4 2001:db8:4::c4", "cancel_dad 5"});
+}
+
+TEST_CASE("DAD conflict: nothing installed until a unique candidate", "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    auto a = active_plan(2, "2001:db8:1::c1");
+    (void)ap.apply(state({a}));
+    CHECK(ap.dad_done(2, a.clat6, DadStatus::duplicate));
+    auto r = ap.apply(state({a})); // the daemon has not moved on yet
+    CHECK(ops.take() == Calls{"start_dad 2 2001:db8:1::c1"});
+    CHECK(ap.installed().empty());
+    auto b = active_plan(2, "2001:db8:1::c2");
+    (void)ap.apply(state({b}));
+    CHECK(ops.take() == Calls{"start_dad 2 2001:db8:1::c2"});
+    ap.dad_done(2, b.clat6, DadStatus::unique);
+    (void)ap.apply(state({b}));
+    CHECK(ops.take().front() == "claim 2 2001:db8:1::c2");
+    (void)r;
+}
+
+TEST_CASE("a failing step stops that link and asks for a retry", "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    auto p = active_plan(2, "2001:db8:1::c1");
+    (void)ap.apply(state({p}));
+    ap.dad_done(2, p.clat6, DadStatus::unique);
+    ops.take();
+    ops.fail = {"attach"};
+    auto r = ap.apply(state({p}));
+    CHECK(r.retry);
+    CHECK(ops.take() == Calls{"claim 2 2001:db8:1::c1", "reset_counters 0",
+                              "set_config 2 2001:db8:1::c1", "attach 2 1"});
+    REQUIRE_FALSE(r.events.empty());
+    CHECK(r.events.back().priority == 3);
+    CHECK(r.events.back().text.find("attach broke") != std::string::npos);
+    ops.fail.clear();
+    r = ap.apply(state({p}));
+    CHECK_FALSE(r.retry);
+    CHECK(ops.take() ==
+          Calls{"attach 2 1", "add_addr4 2 192.0.0.2", "replace_route4 2 fe80::1 192.0.0.2 1472"});
+    // DAD itself failing (socket error) is retried with a new run.
+    auto q = active_plan(3, "2001:db8:3::c3");
+    (void)ap.apply(state({p, q}));
+    ap.dad_done(3, q.clat6, DadStatus::failed);
+    ops.take();
+    (void)ap.apply(state({p, q}));
+    CHECK(ops.take() == Calls{"start_dad 3 2001:db8:3::c3"});
+}
+
+TEST_CASE("leftovers of a crashed run are adopted without a new DAD", "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    InstalledLink left;
+    left.name = "eth2";
+    left.addrs4 = {v4("192.0.0.2")};
+    left.route4 = Route4Spec{2, "eth2", v6("fe80::1"), v4("192.0.0.2"), 1472};
+    left.adopted_clat6 = v6("2001:db8:1::c1");
+    ap.adopt(2, left);
+    (void)ap.apply(state({active_plan(2, "2001:db8:1::c1")}));
+    // Address and route already right: only claim, config and the program.
+    CHECK(ops.take() == Calls{"claim 2 2001:db8:1::c1", "reset_counters 0",
+                              "set_config 2 2001:db8:1::c1", "attach 2 1"});
+    // Leftovers on a link that should be off are removed.
+    InstalledLink stale;
+    stale.name = "eth7";
+    stale.addrs4 = {v4("192.0.0.3")};
+    stale.route4 = Route4Spec{7, "eth7", v6("fe80::1"), v4("192.0.0.3"), 1472};
+    ap.adopt(7, stale);
+    (void)ap.apply(state({active_plan(2, "2001:db8:1::c1")}));
+    CHECK(ops.take() == Calls{"del_route4 7", "del_addr4 7 192.0.0.3"});
+}

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Scripted network states through the pure derivation.
+#include "derive.hpp"
+#include "netlink.hpp"
+
+#include <linux/if_addr.h>
+#include <linux/if_arp.h>
+
+#include <catch2/catch.hpp>
+
+using namespace colatrl;
+using namespace std::chrono_literals;
+
+namespace {
+
+Ipv6Addr v6(const char* s) {
+    return *Ipv6Addr::parse(s);
+}
+Ipv4Addr v4(const char* s) {
+    return *Ipv4Addr::parse(s);
+}
+Ipv6Prefix p6(const char* s) {
+    return *Ipv6Prefix::parse(s);
+}
+
+const Clock::time_point t0 = Clock::time_point{} + 10000s;
+
+// One IPv6-only uplink: link, SLAAC /64, default route from an RA, RA PREF64.
+void add_uplink(NetworkModel& m, int ifindex, const char* name, const char* addr,
+                const char* router = "fe80::1", const char* pref64 = "2001:db8:6464::/96") {
+    m.upsert_link({ifindex, name, 0x1043, true, 1500, ARPHRD_ETHER});
+    m.upsert_addr6({ifindex, v6(addr), 64, 0, IFA_F_MANAGETEMPADDR, 3600, 7200});
+    m.upsert_addr6({ifindex, v6("fe80::aa"), 64, 253, IFA_F_PERMANENT, 0xffffffff, 0xffffffff});
+    m.upsert_route6({ifindex, p6("::/0"), v6(router), 9, 254, 1024, 0});
+    if (pref64) {
+        m.update_ra_pref64(ifindex, v6(router), p6(pref64), 1800s, t0 - 10s);
+    }
+}
+
+DeriveInputs inputs() {
+    DeriveInputs in;
+    in.secret.assign(16, 0x5a);
+    return in;
+}
+
+const LinkPlan& plan(const DesiredState& d, int ifindex) {
+    REQUIRE(d.links.count(ifindex) == 1);
+    return d.links.at(ifindex);
+}
+
+} // namespace
+
+TEST_CASE("an IPv6-only uplink with RA PREF64 gets a complete CLAT plan", "[derive]") {
+    NetworkModel m;
+    m.upsert_link({1, "lo", 0x49, true, 65536, ARPHRD_LOOPBACK});
+    add_uplink(m, 2, "eth0", "2001:db8:1::10");
+    auto d = derive(m, Config{}, inputs(), t0);
+    CHECK(d.links.count(1) == 0); // loopback never appears
+    const auto& p = plan(d, 2);
+    REQUIRE(p.active());
+    CHECK(p.name == "eth0");
+    CHECK(p.prefix64 == p6("2001:db8:1::/64"));
+    CHECK(p6("2001:db8:1::/64").contains(p.clat6));
+    CHECK(p.clat6 != v6("2001:db8:1::10"));
+    CHECK(p.pref64 == p6("2001:db8:6464::/96"));
+    CHECK(p.pref64_source == Pref64Source::ra);
+    CHECK(p.clat4 == v4("192.0.0.2"));
+    CHECK(p.gateway == v6("fe80::1"));
+    CHECK(p.ipv6_mtu == 1500);
+    CHECK(p.route4_mtu == 1472);
+    CHECK(p.counter_slot == 0);
+    CHECK(p.dp.pref64_len == 96);
+    CHECK(p.dp.ipv6_mtu == 1500);
+    CHECK((p.dp.flags & COLATRL_F_CSUM_NEUTRAL) != 0);
+    CHECK(d.active_count() == 1);
+    CHECK(p.describe().find("CLAT on: 192.0.0.2") == 0);
+    // Pure: same inputs, same answer.
+    CHECK(derive(m, Config{}, inputs(), t0) == d);
+}
+
+TEST_CASE("PREF64 source priority: config > RA > DNS64", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10");
+    m.dns64 = Dns64Pref64{p6("64:ff9b::/96"), t0 + 300s};
+    Config c;
+    SECTION("RA beats DNS64") {
+        const auto& p = plan(derive(m, c, inputs(), t0), 2);
+        CHECK(p.pref64_source == Pref64Source::ra);
+        CHECK(p.pref64 == p6("2001:db8:6464::/96"));
+    }
+    SECTION("config beats RA") {
+        c.pref64 = p6("2001:db8:cafe::/96");
+        const auto& p = plan(derive(m, c, inputs(), t0), 2);
+        CHECK(p.pref64_source == Pref64Source::config);
+        CHECK(p.pref64 == p6("2001:db8:cafe::/96"));
+    }
+    SECTION("RA discovery disabled: DNS64") {
+        c.discover_ra = false;
+        const auto& p = plan(derive(m, c, inputs(), t0), 2);
+        CHECK(p.pref64_source == Pref64Source::dns64);
+        CHECK(p.pref64 == p6("64:ff9b::/96"));
+        CHECK((p.dp.flags & COLATRL_F_PREF64_WKP) != 0);
+    }
+    SECTION("both disabled: off, no PREF64") {
+        c.discover_ra = false;
+        c.discover_dns64 = false;
+        const auto& p = plan(derive(m, c, inputs(), t0), 2);
+        CHECK(p.off == OffReason::no_pref64);
+        CHECK(p.describe() == "CLAT off: no PREF64");
+    }
+    SECTION("RA PREF64 on another link does not count") {
+        m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6464::/96"), 0s, t0);
+        m.update_ra_pref64(7, v6("fe80::1"), p6("2001:db8:7777::/96"), 600s, t0);
+        const auto& p = plan(derive(m, c, inputs(), t0), 2);
+        CHECK(p.pref64_source == Pref64Source::dns64);
+    }
+}
+
+TEST_CASE("PREF64 expiry withdraws it", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10"); // RA PREF64 expires at t0 - 10s + 1800s
+    const auto expiry = t0 - 10s + 1800s;
+    CHECK(plan(derive(m, Config{}, inputs(), expiry - 1s), 2).active());
+    // Even before the model's expire() ran, an expired entry is not used.
+    auto late = plan(derive(m, Config{}, inputs(), expiry), 2);
+    CHECK(late.off == OffReason::no_pref64);
+    // With a DNS64 answer the CLAT falls back to it...
+    m.dns64 = Dns64Pref64{p6("64:ff9b::/96"), expiry + 60s};
+    CHECK(plan(derive(m, Config{}, inputs(), expiry), 2).pref64_source == Pref64Source::dns64);
+    // ...until that expires too.
+    CHECK(plan(derive(m, Config{}, inputs(), expiry + 60s), 2).off == OffReason::no_pref64);
+}
+
+TEST_CASE("newest announced RA PREF64 wins and refreshes do not flap", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10"); // old prefix first seen at t0 - 10s
+    m.update_ra_pref64(2, v6("fe80::2"), p6("2001:db8:beef::/96"), 600s, t0);
+    CHECK(plan(derive(m, Config{}, inputs(), t0), 2).pref64 == p6("2001:db8:beef::/96"));
+    // The old one is refreshed later: still the new one.
+    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6464::/96"), 1800s, t0 + 5s);
+    CHECK(plan(derive(m, Config{}, inputs(), t0 + 5s), 2).pref64 == p6("2001:db8:beef::/96"));
+    // The new one withdrawn (lifetime 0): back to the old one.
+    m.update_ra_pref64(2, v6("fe80::2"), p6("2001:db8:beef::/96"), 0s, t0 + 6s);
+    CHECK(plan(derive(m, Config{}, inputs(), t0 + 6s), 2).pref64 == p6("2001:db8:6464::/96"));
+}
+
+TEST_CASE("PREF64 change gives a new CLAT IPv6 address in the same /64", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10");
+    auto a = plan(derive(m, Config{}, inputs(), t0), 2);
+    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6464::/96"), 0s, t0);
+    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:9999::/96"), 600s, t0);
+    auto b = plan(derive(m, Config{}, inputs(), t0), 2);
+    REQUIRE(b.active());
+    CHECK(b.pref64 == p6("2001:db8:9999::/96"));
+    CHECK(b.prefix64 == a.prefix64);
+    CHECK(b.clat6 != a.clat6); // neutrality depends on the PREF64
+    CHECK_FALSE(same_config(a.dp, b.dp));
+}
+
+TEST_CASE("renumbering: the /64 in use stays while usable, then the new one", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:2::10");
+    auto in = inputs();
+    auto a = plan(derive(m, Config{}, in, t0), 2);
+    REQUIRE(a.prefix64 == p6("2001:db8:2::/64"));
+    in.prefix64[2] = *a.prefix64;
+    // A second (lower) prefix appears: no churn.
+    m.upsert_addr6({2, v6("2001:db8:1::10"), 64, 0, 0, 3600, 7200});
+    auto b = plan(derive(m, Config{}, in, t0), 2);
+    CHECK(b.prefix64 == p6("2001:db8:2::/64"));
+    CHECK(b.clat6 == a.clat6);
+    // The old one is deprecated: move.
+    m.upsert_addr6({2, v6("2001:db8:2::10"), 64, 0, IFA_F_DEPRECATED, 0, 600});
+    auto c = plan(derive(m, Config{}, in, t0), 2);
+    REQUIRE(c.active());
+    CHECK(c.prefix64 == p6("2001:db8:1::/64"));
+    CHECK(p6("2001:db8:1::/64").contains(c.clat6));
+    // The new one is tentative only: nothing usable.
+    m.upsert_addr6({2, v6("2001:db8:1::10"), 64, 0, IFA_F_TENTATIVE, 3600, 7200});
+    CHECK(plan(derive(m, Config{}, in, t0), 2).off == OffReason::no_ipv6_prefix);
+}
+
+TEST_CASE("global unicast /64 is preferred over a ULA", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "fd00:1::10");
+    m.upsert_addr6({2, v6("2001:db8:5::10"), 64, 0, 0, 3600, 7200});
+    CHECK(plan(derive(m, Config{}, inputs(), t0), 2).prefix64 == p6("2001:db8:5::/64"));
+}
+
+TEST_CASE("native IPv4 keeps Mode=auto off; force and off modes", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10");
+    Config c;
+    Route4 ours{2,
+                *Ipv4Prefix::parse("0.0.0.0/0"),
+                {},
+                v6("fe80::1"),
+                v4("192.0.0.2"),
+                kRouteProtocol,
+                254,
+                0xffffff00u,
+                1472};
+    m.upsert_route4(ours);
+    CHECK(plan(derive(m, c, inputs(), t0), 2).active()); // our own route is not native
+    Route4 native{2, *Ipv4Prefix::parse("0.0.0.0/0"), v4("198.51.100.1"), {}, {}, 16, 254, 100, 0};
+    m.upsert_route4(native);
+    auto p = plan(derive(m, c, inputs(), t0), 2);
+    CHECK(p.off == OffReason::native_ipv4);
+    CHECK(p.describe() == "CLAT off: native IPv4 present");
+    c.mode = ClatMode::force;
+    CHECK(plan(derive(m, c, inputs(), t0), 2).active());
+    c.mode = ClatMode::off;
+    CHECK(plan(derive(m, c, inputs(), t0), 2).off == OffReason::mode_off);
+    // A native default route in another table (policy routing) does not count.
+    c.mode = ClatMode::automatic;
+    m.erase_route4(native);
+    native.table = 100;
+    m.upsert_route4(native);
+    CHECK(plan(derive(m, c, inputs(), t0), 2).active());
+}
+
+TEST_CASE("Interfaces= restricts uplinks to the named links", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10");
+    add_uplink(m, 3, "wlan0", "2001:db8:2::10");
+    Config c;
+    c.interfaces = {"wlan0", "wwan0"};
+    auto d = derive(m, c, inputs(), t0);
+    CHECK(plan(d, 2).off == OffReason::not_selected);
+    CHECK(plan(d, 3).active());
+    CHECK(plan(d, 3).clat4 == v4("192.0.0.2"));
+    // A named link still needs an IPv6 default route.
+    m.erase_route6({3, p6("::/0"), v6("fe80::1"), 9, 254, 1024, 0});
+    CHECK(plan(derive(m, c, inputs(), t0), 3).off == OffReason::no_ipv6_route);
+}
+
+TEST_CASE("several uplinks get distinct IPv4 addresses and counter slots, sticky", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10");
+    add_uplink(m, 3, "wlan0", "2001:db8:2::10", "fe80::9", "2001:db8:6465::/96");
+    auto in = inputs();
+    auto d = derive(m, Config{}, in, t0);
+    CHECK(plan(d, 2).clat4 == v4("192.0.0.2"));
+    CHECK(plan(d, 3).clat4 == v4("192.0.0.3"));
+    CHECK(plan(d, 2).counter_slot == 0);
+    CHECK(plan(d, 3).counter_slot == 1);
+    CHECK(plan(d, 3).pref64 == p6("2001:db8:6465::/96")); // per-link PREF64
+    CHECK(d.active_count() == 2);
+    // wlan0 came first in an earlier run: it keeps its address and slot.
+    in.clat4[3] = v4("192.0.0.2");
+    in.counter_slots[3] = 0;
+    auto e = derive(m, Config{}, in, t0);
+    CHECK(plan(e, 3).clat4 == v4("192.0.0.2"));
+    CHECK(plan(e, 3).counter_slot == 0);
+    CHECK(plan(e, 2).clat4 == v4("192.0.0.3"));
+    CHECK(plan(e, 2).counter_slot == 1);
+}
+
+TEST_CASE("addresses in use on the host are skipped, our own are not", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10");
+    m.upsert_addr4({5, v4("192.0.0.2"), 32, 0, 0}); // someone else (e.g. DS-Lite)
+    m.upsert_addr4({2, v4("192.0.0.3"), 32, 0, 0}); // ours from the last apply
+    auto in = inputs();
+    in.own4[2] = {v4("192.0.0.3")};
+    in.clat4[2] = v4("192.0.0.3");
+    CHECK(plan(derive(m, Config{}, in, t0), 2).clat4 == v4("192.0.0.3"));
+    in.own4.clear();
+    in.clat4.clear();
+    CHECK(plan(derive(m, Config{}, in, t0), 2).clat4 == v4("192.0.0.4"));
+    // IPv4Address= that is taken: off with the reason.
+    Config c;
+    c.ipv4_address = v4("192.0.0.2");
+    auto p = plan(derive(m, c, in, t0), 2);
+    CHECK(p.off == OffReason::no_clat_ipv4);
+    CHECK_FALSE(p.detail.empty());
+    c.ipv4_address = v4("192.0.0.6");
+    CHECK(plan(derive(m, c, in, t0), 2).clat4 == v4("192.0.0.6"));
+}
+
+TEST_CASE("gateway and MTU come from the lowest-metric IPv6 default route", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10");
+    m.upsert_route6({2, p6("::/0"), v6("fe80::2"), 9, 254, 512, 1400});
+    auto p = plan(derive(m, Config{}, inputs(), t0), 2);
+    CHECK(p.gateway == v6("fe80::2"));
+    CHECK(p.ipv6_mtu == 1400);
+    CHECK(p.route4_mtu == 1372);
+    // Link MTU when the route has none.
+    m.erase_route6({2, p6("::/0"), v6("fe80::2"), 9, 254, 512, 1400});
+    m.upsert_link({2, "eth0", 0x1043, true, 1280 + 100, ARPHRD_ETHER});
+    p = plan(derive(m, Config{}, inputs(), t0), 2);
+    CHECK(p.gateway == v6("fe80::1"));
+    CHECK(p.route4_mtu == 1352);
+    // Below the IPv6 minimum: refused with the datapath's reason.
+    m.upsert_link({2, "eth0", 0x1043, true, 1000, ARPHRD_ETHER});
+    p = plan(derive(m, Config{}, inputs(), t0), 2);
+    CHECK(p.off == OffReason::invalid_config);
+    CHECK_FALSE(p.detail.empty());
+}
+
+TEST_CASE("link down, unsupported type, DAD counter, static IPv6Address=", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10");
+    auto in = inputs();
+    auto a = plan(derive(m, Config{}, in, t0), 2);
+    in.dad_counter[{2, p6("2001:db8:1::/64")}] = 1;
+    auto b = plan(derive(m, Config{}, in, t0), 2);
+    CHECK(b.clat6 != a.clat6);
+    CHECK(p6("2001:db8:1::/64").contains(b.clat6));
+
+    Config c;
+    c.ipv6_address = v6("2001:db8:1::64");
+    CHECK(plan(derive(m, c, in, t0), 2).clat6 == v6("2001:db8:1::64"));
+
+    m.upsert_link({2, "eth0", 0x1003, false, 1500, ARPHRD_ETHER});
+    CHECK(plan(derive(m, Config{}, in, t0), 2).off == OffReason::link_down);
+    m.upsert_link({2, "eth0", 0x1043, true, 1500, 32 /* infiniband */});
+    CHECK(plan(derive(m, Config{}, in, t0), 2).off == OffReason::unsupported_link);
+    m.upsert_link({2, "wwan0", 0x1043, true, 1500, ARPHRD_NONE});
+    CHECK(plan(derive(m, Config{}, in, t0), 2).active());
+}
+
+TEST_CASE("an uplink that disappears leaves the plan; another takes over", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10");
+    auto in = inputs();
+    auto d = derive(m, Config{}, in, t0);
+    in.clat4[2] = plan(d, 2).clat4;
+    in.own4[2] = {plan(d, 2).clat4};
+    m.erase_link(2);
+    add_uplink(m, 4, "wlan0", "2001:db8:4::10");
+    auto e = derive(m, Config{}, in, t0);
+    CHECK(e.links.count(2) == 0);
+    CHECK(plan(e, 4).active());
+    CHECK(plan(e, 4).clat4 == v4("192.0.0.2"));
+}
