@@ -150,6 +150,7 @@ void Applier::converge(const LinkPlan& plan, ApplyResult& out) {
         }
         inst.attached = true;
         inst.arphrd = plan.arphrd;
+        inst.stale_filters = false;
     }
 
     // 5. The CLAT IPv4 address before the route that uses it as src.
@@ -213,7 +214,7 @@ void Applier::teardown(int ifindex, InstalledLink& link, ApplyResult& out) {
     if (link.config) {
         note(ops_.remove_config(ifindex), "datapath config removed");
     }
-    if (link.attached) {
+    if (link.attached || link.stale_filters) {
         note(ops_.detach(ifindex), "datapath detached");
     }
     for (const auto& a : link.anycasts) {

@@ -65,6 +65,7 @@ struct InstalledLink {
     std::optional<Route4Spec> route4;
     std::vector<Ipv6Addr> anycasts;        // claimed
     std::optional<Ipv6Addr> adopted_clat6; // owned by a crashed run: no new DAD
+    bool stale_filters = false;            // a crashed run's programs are attached
 };
 
 // One readable line per change, for the log (INTERFACE= field = ifname).

@@ -284,7 +284,8 @@ TEST_CASE("leftovers of a crashed run are adopted without a new DAD", "[applier]
     stale.name = "eth7";
     stale.addrs4 = {v4("192.0.0.3")};
     stale.route4 = Route4Spec{7, "eth7", v6("fe80::1"), v4("192.0.0.3"), 1472};
+    stale.stale_filters = true;
     ap.adopt(7, stale);
     (void)ap.apply(state({active_plan(2, "2001:db8:1::c1")}));
-    CHECK(ops.take() == Calls{"del_route4 7", "del_addr4 7 192.0.0.3"});
+    CHECK(ops.take() == Calls{"del_route4 7", "del_addr4 7 192.0.0.3", "detach 7"});
 }
