@@ -606,6 +606,9 @@ void NetlinkMonitor::send_dump(DumpStep step) {
     case DumpStep::idle:
         return;
     }
+    if (!sock_) {
+        return;
+    }
     step_ = step;
     dump_intr_ = false;
     // nl_send_simple copies `hdr`, so locals are fine.
@@ -621,6 +624,9 @@ void NetlinkMonitor::send_dump(DumpStep step) {
 }
 
 void NetlinkMonitor::start_route4_sweep() {
+    if (!sock_) {
+        return; // fed by hand (tests), nothing to ask
+    }
     if (step_ != DumpStep::idle) {
         route4_sweep_pending_ = true;
         return;
