@@ -4,11 +4,24 @@
 // header field, the payload, every checksum with the independent routine of
 // inet_checksum.hpp (L4, ICMPv4, inner headers of ICMP errors) and the
 // counters. Checklist items refer to shared/spec/rfc7915-checklist.md.
+// glibc's <net/if.h> before any <linux/if.h> (libbpf pulls that one in).
+#include <net/if.h>
+
 #include "harness.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <bpf/libbpf.h>
+#include <linux/if_tun.h>
 #include <linux/pkt_cls.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -1061,4 +1074,148 @@ TEST_CASE("ingress: GSO", "[ingress]") {
                                udp(e.server6, e.clat6, UdpSpec{}, pattern(3000)));
         expect_drop(f, COLATRL_CNT_IN_DROP_GSO, 1000);
     }
+}
+
+namespace {
+
+// A tun device (raw IP, no packet info) in the test's private namespace with
+// colatrl_ingress_rawip on its tc ingress hook. Everything goes away with
+// the fd and the hook (and with the namespace, should a test abort).
+class TunIngress {
+public:
+    TunIngress() {
+        fd_ = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+        if (fd_ < 0) {
+            return;
+        }
+        ifreq ifr{};
+        ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+        std::strncpy(ifr.ifr_name, "clt-in0", IFNAMSIZ - 1);
+        if (ioctl(fd_, TUNSETIFF, &ifr) != 0) {
+            return;
+        }
+        ifindex_ = if_nametoindex("clt-in0");
+        if (ifindex_ == 0 ||
+            std::system("ip link set clt-in0 up && ip addr add 192.0.0.1/32 dev clt-in0 && "
+                        "ip route add default dev clt-in0") != 0) {
+            return;
+        }
+        hook_.ifindex = static_cast<int>(ifindex_);
+        hook_.attach_point = BPF_TC_INGRESS;
+        int err = bpf_tc_hook_create(&hook_);
+        if (err != 0 && err != -EEXIST) {
+            return;
+        }
+        hooked_ = true;
+        LIBBPF_OPTS(bpf_tc_opts, opts);
+        opts.prog_fd = Harness::get().prog_fd(Prog::ingress_rawip);
+        opts.handle = 1;
+        opts.priority = 1;
+        ok_ = bpf_tc_attach(&hook_, &opts) == 0;
+    }
+    ~TunIngress() {
+        if (hooked_) {
+            bpf_tc_hook_destroy(&hook_);
+        }
+        if (fd_ >= 0) {
+            close(fd_);
+        }
+    }
+    TunIngress(const TunIngress&) = delete;
+    TunIngress& operator=(const TunIngress&) = delete;
+
+    bool ok() const { return ok_; }
+    uint32_t ifindex() const { return ifindex_; }
+    bool inject(const Bytes& ip_packet) const {
+        return write(fd_, ip_packet.data(), ip_packet.size()) ==
+               static_cast<ssize_t>(ip_packet.size());
+    }
+    // Next packet the kernel sends out through the tun (raw IP), or empty.
+    Bytes read_out(int timeout_ms = 2000) const {
+        pollfd p{fd_, POLLIN, 0};
+        Bytes buf(2048);
+        while (poll(&p, 1, timeout_ms) == 1) {
+            ssize_t n = read(fd_, buf.data(), buf.size());
+            if (n <= 0) {
+                break;
+            }
+            buf.resize(static_cast<size_t>(n));
+            if ((buf[0] >> 4) == 4) { // skip IPv6 chatter (MLD, RS)
+                return buf;
+            }
+            buf.resize(2048);
+        }
+        return {};
+    }
+
+private:
+    int fd_ = -1;
+    uint32_t ifindex_ = 0;
+    bpf_tc_hook hook_{.sz = sizeof(bpf_tc_hook)};
+    bool hooked_ = false;
+    bool ok_ = false;
+};
+
+} // namespace
+
+// The raw-IP variant on a real tun device: the kernel's own IPv4 stack must
+// accept the translated packets (it verifies every checksum itself).
+TEST_CASE("ingress: raw-IP variant through a tun device", "[ingress]") {
+    TunIngress tun;
+    REQUIRE(tun.ok());
+    Env e = setup("2001:db8:122:344::/64");
+    auto& h = Harness::get();
+    h.set_config(tun.ifindex(), e.cfg);
+    h.clear_config(kIf);
+    h.reset_counters();
+
+    SECTION("UDP reaches an IPv4 socket with the extracted source") {
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        REQUIRE(s >= 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(40000);
+        std::memcpy(&a.sin_addr, e.clat4.bytes.data(), 4);
+        REQUIRE(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        const Bytes data = pattern(77, 4);
+        const Bytes pkt = ipv6(Ip6Spec{.src = e.server6, .dst = e.clat6},
+                               udp(e.server6, e.clat6, UdpSpec{.sport = 53, .dport = 40000}, data));
+        REQUIRE(tun.inject(pkt));
+        pollfd p{s, POLLIN, 0};
+        REQUIRE(poll(&p, 1, 2000) == 1);
+        Bytes got(200);
+        sockaddr_in from{};
+        socklen_t flen = sizeof from;
+        ssize_t n =
+            recvfrom(s, got.data(), got.size(), 0, reinterpret_cast<sockaddr*>(&from), &flen);
+        close(s);
+        REQUIRE(n == static_cast<ssize_t>(data.size()));
+        got.resize(static_cast<size_t>(n));
+        CHECK(got == data);
+        CHECK(ntohs(from.sin_port) == 53);
+        CHECK(std::memcmp(&from.sin_addr, e.server4.bytes.data(), 4) == 0);
+        expect_counters({COLATRL_CNT_IN_XLAT}, pkt.size());
+    }
+    SECTION("ICMP echo request is answered by the IPv4 stack") {
+        const Bytes data = pattern(32, 8);
+        const Bytes pkt =
+            ipv6(Ip6Spec{.src = e.server6, .dst = e.clat6, .next_header = kProtoIcmpv6},
+                 icmp6(e.server6, e.clat6, 128, 0, echo_rest(0x77, 3), data));
+        REQUIRE(tun.inject(pkt));
+        const Bytes out = tun.read_out();
+        auto ip = parse_ipv4(out);
+        INFO("out: " << hex(out));
+        REQUIRE(ip.ok);
+        CHECK(ip.src == e.clat4);
+        CHECK(ip.dst == e.server4);
+        CHECK(ip.proto == kProtoIcmp);
+        auto m = parse_icmp(ip.l4);
+        REQUIRE(m.ok);
+        CHECK(m.type == 0);
+        CHECK(m.id() == 0x77);
+        CHECK(m.seq() == 3);
+        CHECK(m.body == data);
+        expect_counters({COLATRL_CNT_IN_XLAT}, pkt.size());
+    }
+    h.clear_config(tun.ifindex());
 }
