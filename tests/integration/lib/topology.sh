@@ -353,7 +353,8 @@ topo_standard() {
 
 # TAYGA as the CLAT in the host namespace (the benchmark baseline and a proof
 # that the topology carries IPv4 before colatrld exists). IPv4 default route
-# through tun "clat"; CLAT IPv6 address 2001:db8:N::c1a7 answered by proxy ND.
+# through tun "clat" from 192.0.0.7 (TAYGA itself is 192.0.0.6, leaving .2 for
+# colatrl next to it); CLAT IPv6 address 2001:db8:N::c1a7 answered by proxy ND.
 # Usage: topo_tayga_clat N [PREF64]
 topo_tayga_clat() {
     local n=$1 pref64=${2:-2001:db8:646$1::/96}
@@ -362,9 +363,9 @@ topo_tayga_clat() {
     mkdir -p "$dir"
     cat >"$dir/tayga.conf" <<EOF
 tun-device clat
-ipv4-addr 192.0.0.2
+ipv4-addr 192.0.0.6
 prefix $pref64
-map 192.0.0.1 $clat6
+map 192.0.0.7 $clat6
 data-dir $dir
 EOF
     hx tayga -c "$dir/tayga.conf" --mktun >/dev/null 2>&1 || topo_fail "tayga --mktun (clat)"
@@ -372,12 +373,14 @@ EOF
     hx sysctl -qw "net.ipv6.conf.wan$n.accept_ra=2" net.ipv6.conf.all.forwarding=1 \
         "net.ipv6.conf.wan$n.proxy_ndp=1"
     hx ip link set clat up
-    hx ip addr add 192.0.0.1/32 dev clat
-    hx ip route add default dev clat src 192.0.0.1 mtu 1472
+    hx ip addr add 192.0.0.7/32 dev clat
+    hx ip route add 192.0.0.6/32 dev clat src 192.0.0.7
+    # TOPO_TAYGA_NO_DEFAULT=1: no default route (the caller routes what it wants).
+    [ -n "${TOPO_TAYGA_NO_DEFAULT:-}" ] || hx ip route add default dev clat src 192.0.0.7 mtu 1472
     hx ip -6 route add "$clat6/128" dev clat
     hx ip -6 neigh add proxy "$clat6" dev "wan$n"
     topo_spawn tayga-clat "$TOPO_HOST" tayga -c "$dir/tayga.conf" -d
-    topo_wait 5 hx ping -c1 -W1 192.0.0.2 || topo_fail "TAYGA CLAT did not come up"
+    topo_wait 5 hx ping -c1 -W1 192.0.0.6 || topo_fail "TAYGA CLAT did not come up"
 }
 
 topo_tayga_clat_stop() {
