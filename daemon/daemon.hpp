@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// colatrld's event loop: netlink events fill the network model, a deferred
+// event source derives the desired state and applies it (never inside a
+// netlink callback), timers handle PREF64 expiry and retries, signals stop
+// (SIGTERM/SIGINT: remove everything) and reload (SIGHUP).
+#pragma once
+
+#include "applier.hpp"
+#include "config.hpp"
+#include "derive.hpp"
+#include "netlink.hpp"
+#include "netmodel.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sd_event;
+struct sd_event_source;
+struct signalfd_siginfo;
+
+namespace colatrl {
+
+class Datapath;
+class KernelOps;
+class RealApplyOps;
+class Dns64Resolver;
+
+struct DaemonOptions {
+    std::string config_path;
+    bool config_explicit = false; // --config given: a missing file is an error
+    std::string state_dir;
+};
+
+class Daemon final : public NetlinkSink {
+public:
+    // Sets up everything (BPF load, netlink, signals); errors name what failed.
+    static Result<std::unique_ptr<Daemon>> create(DaemonOptions options, Config config);
+    ~Daemon() override;
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+
+    // Runs the loop until SIGTERM/SIGINT; returns the exit status.
+    int run();
+
+    // NetlinkSink
+    void on_link(const Link& link) override;
+    void on_link_removed(int ifindex) override;
+    void on_addr4(const Addr4& addr, bool removed) override;
+    void on_addr6(const Addr6& addr, bool removed) override;
+    void on_route4(const Route4& route, bool removed) override;
+    void on_route6(const Route6& route, bool removed) override;
+    void on_nd_useropt(int ifindex, const Ipv6Addr& router,
+                       std::span<const uint8_t> option) override;
+    void on_resync_needed() override;
+    void on_dump_complete() override;
+
+private:
+    explicit Daemon(DaemonOptions options, Config config);
+    Status setup();
+
+    static int on_signal(sd_event_source* s, const signalfd_siginfo* si, void* userdata);
+    static int on_defer(sd_event_source* s, void* userdata);
+    static int on_timer(sd_event_source* s, uint64_t usec, void* userdata);
+
+    void mark_dirty(bool changed = true);
+    void converge();
+    void adopt_leftovers();
+    void log_changes(const DesiredState& next);
+    void update_inputs(const DesiredState& next);
+    void update_resolver(const DesiredState& next);
+    void schedule_timers(bool retry);
+    void notify_status(const DesiredState& next);
+    void reload();
+    void stop();
+    void on_dad(int ifindex, const Ipv6Addr& addr, DadStatus status, const std::string& detail);
+    void on_dns64(std::optional<Dns64Pref64> result, const std::string& why);
+
+    DaemonOptions options_;
+    Config config_;
+    sd_event* event_ = nullptr;
+    std::vector<sd_event_source*> signal_sources_;
+    sd_event_source* defer_ = nullptr;
+    sd_event_source* expiry_timer_ = nullptr;
+    sd_event_source* retry_timer_ = nullptr;
+
+    NetworkModel model_;
+    DeriveInputs inputs_;
+    DesiredState last_;
+    std::unique_ptr<Datapath> datapath_;
+    std::unique_ptr<KernelOps> kernel_;
+    std::unique_ptr<RealApplyOps> ops_;
+    std::unique_ptr<Applier> applier_;
+    std::unique_ptr<Dns64Resolver> resolver_;
+    std::unique_ptr<NetlinkMonitor> monitor_;
+
+    bool dumped_ = false;
+    bool ready_ = false;
+    bool stopping_ = false;
+    std::chrono::seconds retry_backoff_{0};
+    std::string last_status_;
+    std::string last_dns64_why_;
+    std::string resolver_signature_;
+};
+
+} // namespace colatrl

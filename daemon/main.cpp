@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// colatrld: command line, configuration, then the event loop (daemon.hpp).
+#include "colatrl_build_config.h"
+#include "config.hpp"
+#include "daemon.hpp"
+#include "log.hpp"
+
+#include <getopt.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/colatrl/colatrld.conf";
+
+void usage(FILE* out) {
+    std::fprintf(out,
+                 "Usage: colatrld [OPTIONS]\n"
+                 "464XLAT CLAT daemon: translates IPv4 to IPv6 on IPv6-only uplinks.\n\n"
+                 "  -c, --config FILE     configuration file (default %s;\n"
+                 "                        a missing default file means built-in defaults)\n"
+                 "  -s, --state-dir DIR   state directory (default $STATE_DIRECTORY or %s)\n"
+                 "      --check-config    check the configuration and exit\n"
+                 "  -d, --debug           log debug messages too\n"
+                 "  -h, --help            show this help\n"
+                 "  -V, --version         show the version\n",
+                 kDefaultConfig, COLATRL_STATEDIR);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace colatrl;
+    DaemonOptions opt;
+    opt.config_path = kDefaultConfig;
+    bool check_only = false;
+    bool debug = false;
+    enum { kCheckConfig = 1000 };
+    static const option longopts[] = {
+        {"config", required_argument, nullptr, 'c'},
+        {"state-dir", required_argument, nullptr, 's'},
+        {"check-config", no_argument, nullptr, kCheckConfig},
+        {"debug", no_argument, nullptr, 'd'},
+        {"help", no_argument, nullptr, 'h'},
+        {"version", no_argument, nullptr, 'V'},
+        {nullptr, 0, nullptr, 0},
+    };
+    int c = 0;
+    while ((c = getopt_long(argc, argv, "c:s:dhV", longopts, nullptr)) != -1) {
+        switch (c) {
+        case 'c':
+            opt.config_path = optarg;
+            opt.config_explicit = true;
+            break;
+        case 's':
+            opt.state_dir = optarg;
+            break;
+        case kCheckConfig:
+            check_only = true;
+            break;
+        case 'd':
+            debug = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            std::printf("colatrld %s\n", COLATRL_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        std::fprintf(stderr, "colatrld: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (opt.state_dir.empty()) {
+        // systemd's StateDirectory= may list several; the first is ours.
+        const char* sd = std::getenv("STATE_DIRECTORY");
+        std::string s = sd != nullptr ? sd : "";
+        s = s.substr(0, s.find(':'));
+        opt.state_dir = s.empty() ? COLATRL_STATEDIR : s;
+    }
+    log::init(debug ? log::debug : log::info);
+
+    auto cfg = load_config_file(opt.config_path);
+    if (!cfg && cfg.error().code == Errc::not_found && !opt.config_explicit) {
+        cfg = Config{};
+    }
+    if (!cfg) {
+        log::write(log::err, {}, cfg.error().message);
+        return kExitConfig;
+    }
+    if (check_only) {
+        std::printf("%s: OK\n", opt.config_path.c_str());
+        return 0;
+    }
+
+    auto d = Daemon::create(opt, *cfg);
+    if (!d) {
+        log::write(log::err, {}, "cannot start: " + d.error().message);
+        return 1;
+    }
+    return (*d)->run();
+}
