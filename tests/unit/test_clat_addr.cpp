@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include "checksum.hpp"
 #include "clat_addr.hpp"
 #include "rfc6052.hpp"
 #include "siphash.hpp"
@@ -274,5 +275,43 @@ TEST_CASE("reserved interface identifiers are never produced", "[clat_addr]") {
         auto a = derive_clat_ipv6(uplink, wkp, v4, secret, counter);
         REQUIRE(a);
         CHECK_FALSE(is_reserved_iid(std::span<const uint8_t, 8>(a->bytes.data() + 8, 8)));
+    }
+}
+
+TEST_CASE("one's-complement helpers", "[checksum]") {
+    // RFC 1071 §3 numerical example.
+    const std::array<uint8_t, 8> ex = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+    CHECK(ones_sum(ex) == 0xddf2);
+    CHECK(ones_accumulate(ex) == 0x2ddf0);
+    // An odd trailing byte is the high byte of a zero-padded word.
+    const std::array<uint8_t, 3> odd = {0x12, 0x34, 0x56};
+    CHECK(ones_sum(odd) == 0x1234 + 0x5600);
+    CHECK(ones_sum(std::span<const uint8_t>()) == 0);
+    CHECK(ones_add(0xffff, 0x0001) == 0x0001);
+    CHECK(ones_add(0x8000, 0x8000) == 0x0001);
+    CHECK(ones_sub(0x0001, 0x0001) == 0xffff); // -0 in one's complement
+    CHECK(ones_equal(0xffff, 0x0000));
+    CHECK(ones_equal(0x1234, 0x1234));
+    CHECK_FALSE(ones_equal(0x1234, 0x1235));
+    // The well-known prefix is checksum-neutral (RFC 6052 §4.2): 0x0064 + 0xff9b = 0xffff.
+    CHECK(ones_equal(ones_sum(well_known_prefix().addr.bytes), 0));
+    // RFC 8215 §6 neutral /96 examples.
+    for (const char* p : {"64:ff9b:1:fffe::/96", "64:ff9b:1:fffd:1::/96", "64:ff9b:1:fffc:2::/96",
+                          "64:ff9b:1:abcd:0:5431::/96"}) {
+        INFO(p);
+        CHECK(ones_equal(ones_sum(P(p).addr.bytes), 0));
+    }
+    // Random data: the 16-bit routine agrees with the independent 32-bit one in this file.
+    std::mt19937 rng(3);
+    for (int i = 0; i < 1000; ++i) {
+        std::vector<uint8_t> d(rng() % 200);
+        for (auto& b : d) {
+            b = static_cast<uint8_t>(rng());
+        }
+        IndependentSum s;
+        s.add(d.data(), d.size());
+        uint16_t theirs = s.checksum(); // ~sum, with 0 sent as 0xffff
+        uint16_t ours = static_cast<uint16_t>(~ones_sum(d));
+        CHECK(ones_equal(theirs, ours));
     }
 }
