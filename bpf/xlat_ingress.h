@@ -610,6 +610,8 @@ static __always_inline int xlat_ingress(struct __sk_buff *skb, const __u32 l2_le
     /* Addressed to the CLAT: from here on it is ours to judge. */
     __u32 plen = bpf_ntohs(ip6.plen);
     __u32 end = l2_len + 40 + plen;
+    if (plen == 0 && skb->gso_size) /* BIG TCP super-packet: no IPv4 form */
+        return in_drop(slot, COLATRL_CNT_IN_DROP_GSO, skb_len);
     if ((ip6.vtc >> 4) != 6 || plen == 0 || end > skb_len)
         return in_drop(slot, COLATRL_CNT_IN_DROP_MALFORMED, skb_len);
 

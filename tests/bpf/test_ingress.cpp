@@ -1068,6 +1068,14 @@ TEST_CASE("ingress: GSO", "[ingress]") {
             expect_counters({COLATRL_CNT_IN_XLAT}, f.size());
         }
     }
+    SECTION("a super-packet larger than 64 KiB (payload length 0) is dropped") {
+        Env e = setup("2001:db8:122:344::/64");
+        const Bytes f = frame6(
+            Ip6Spec{
+                .src = e.server6, .dst = e.clat6, .next_header = kProtoTcp, .payload_length = 0},
+            tcp(e.server6, e.clat6, TcpSpec{}, pattern(2000)));
+        expect_drop(f, COLATRL_CNT_IN_DROP_GSO, 1000);
+    }
     SECTION("a UDP super-packet is dropped") {
         Env e = setup("2001:db8:122:344::/64");
         const Bytes f = frame6(Ip6Spec{.src = e.server6, .dst = e.clat6},
