@@ -170,44 +170,63 @@ struct {
 } xlat_scratch_map SEC(".maps");
 
 /*
- * Add the one's-complement sum of packet bytes [off, off+len) to *sum
- * (32-bit partial sum, as bpf_csum_diff returns). Handles any len up to
- * 65535; an odd tail is padded with zero as RFC 1071 says. Returns 0, or -1
- * if the bytes are not there.
+ * One's-complement 32-bit partial sum (as bpf_csum_diff returns) of packet
+ * bytes [off, off+len) added to seed; any len up to 65535, an odd tail padded
+ * with zero as RFC 1071 says. Returns the sum (0..2^32-1), or -1 if the bytes
+ * are not there. A global (separately verified) function: its loop is checked
+ * once instead of at every call site.
  */
-static __always_inline int xlat_csum_skb(struct __sk_buff *skb, __u32 off, __u32 len, __u32 *sum)
+__noinline __s64 xlat_csum_skb_sum(struct __sk_buff *skb, __u32 off, __u32 len, __u32 seed)
 {
     __u32 zero = 0;
     struct xlat_scratch *s = bpf_map_lookup_elem(&xlat_scratch_map, &zero);
-    if (!s)
+    if (!s || !skb)
         return -1;
-    __u32 acc = *sum;
+    __u32 acc = seed;
+    /* 64-bit counters: clang's 32-bit zero-extension copies would hide the
+     * bound checks from the verifier. */
+    __u64 pos = off, left = len;
     for (int i = 0; i < 65536 / XLAT_SCRATCH_LEN; i++) {
-        if (len == 0)
+        if (left == 0)
             break;
-        __u32 n = len > XLAT_SCRATCH_LEN ? XLAT_SCRATCH_LEN : len;
+        __u64 n = left > XLAT_SCRATCH_LEN ? XLAT_SCRATCH_LEN : left;
+        /* keep the compiler from dropping the bound check the verifier needs */
+        asm volatile("" : "+r"(n));
         if (n == 0 || n > XLAT_SCRATCH_LEN)
             return -1;
-        if (bpf_skb_load_bytes(skb, off, s->buf, n))
+        if (bpf_skb_load_bytes(skb, (__u32)pos, s->buf, (__u32)n))
             return -1;
         /* bpf_csum_diff wants whole 32-bit words: zero-pad the tail. Only
          * the last chunk can be short, and chunks are even, so pairs keep
          * their alignment. */
-        __u32 n4 = (n + 3) & ~3u;
+        __u64 n4 = (n + 3) & ~3ull;
+        if (n < XLAT_SCRATCH_LEN) {
+            s->buf[n & (XLAT_SCRATCH_LEN - 1)] = 0;
+            s->buf[(n + 1) & (XLAT_SCRATCH_LEN - 1)] = 0;
+            s->buf[(n + 2) & (XLAT_SCRATCH_LEN - 1)] = 0;
+        }
+        asm volatile("" : "+r"(n4));
         if (n4 > XLAT_SCRATCH_LEN)
             return -1;
-        for (__u32 j = n; j < n4; j++)
-            s->buf[j & (XLAT_SCRATCH_LEN - 1)] = 0;
-        long r = bpf_csum_diff(0, 0, (__be32 *)s->buf, n4, acc);
+        long r = bpf_csum_diff(0, 0, (__be32 *)s->buf, (__u32)n4, acc);
         if (r < 0)
             return -1;
         acc = (__u32)r;
-        off += n;
-        len -= n;
+        pos += n;
+        left -= n;
     }
-    if (len)
+    if (left)
         return -1;
-    *sum = acc;
+    return acc;
+}
+
+/* Add the sum of packet bytes [off, off+len) to *sum; 0, or -1 on failure. */
+static __always_inline int xlat_csum_skb(struct __sk_buff *skb, __u32 off, __u32 len, __u32 *sum)
+{
+    __s64 r = xlat_csum_skb_sum(skb, off, len, *sum);
+    if (r < 0)
+        return -1;
+    *sum = (__u32)r;
     return 0;
 }
 
