@@ -104,9 +104,12 @@ bool NetworkModel::update_ra_pref64(int ifindex, const Ipv6Addr& router, const I
     if (lifetime.count() <= 0) {
         return std::erase_if(ra_pref64, same) > 0;
     }
-    RaPref64 entry{ifindex, router, prefix, now + lifetime, now};
+    RaPref64 entry{ifindex, router, prefix, now + lifetime, now, now};
     auto it = std::find_if(ra_pref64.begin(), ra_pref64.end(), same);
     if (it == ra_pref64.end()) {
+        std::erase_if(ra_pref64, [&](const RaPref64& x) {
+            return x.ifindex == ifindex && x.router == router && x.last_seen + kRaBurst < now;
+        });
         ra_pref64.push_back(entry);
         return true;
     }

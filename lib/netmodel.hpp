@@ -82,6 +82,8 @@ struct RaPref64 {
     // "Newest wins" (RFC 9872 renumbering) compares this, so periodic RAs of
     // two routers do not make the choice flap.
     Clock::time_point first_seen{};
+    // Last RA that carried it (see update_ra_pref64).
+    Clock::time_point last_seen{};
     bool operator==(const RaPref64&) const = default;
 };
 
@@ -91,6 +93,8 @@ struct Dns64Pref64 {
     Clock::time_point expires; // TTL of the answer
     bool operator==(const Dns64Pref64&) const = default;
 };
+
+inline constexpr std::chrono::milliseconds kRaBurst{500};
 
 struct NetworkModel {
     std::map<int, Link> links;
@@ -113,6 +117,11 @@ struct NetworkModel {
     bool upsert_route6(const Route6& r);
     bool erase_route6(const Route6& r);
     // Lifetime 0 withdraws (RFC 8781 §4.1); otherwise refreshes the expiry.
+    // A router's latest RA defines its current PREF64 set: when it announces
+    // a prefix new to us, its prefixes that were not in the same RA (options
+    // of one RA arrive within milliseconds, kRaBurst) are superseded and
+    // dropped even while their lifetime runs, so an old prefix does not come
+    // back when the new one expires.
     bool update_ra_pref64(int ifindex, const Ipv6Addr& router, const Ipv6Prefix& prefix,
                           std::chrono::seconds lifetime, Clock::time_point now);
     bool expire(Clock::time_point now); // drop expired RA PREF64s / DNS64 result

@@ -144,6 +144,28 @@ TEST_CASE("newest announced RA PREF64 wins and refreshes do not flap", "[derive]
     CHECK(plan(derive(m, Config{}, inputs(), t0 + 6s), 2).pref64 == p6("2001:db8:6464::/96"));
 }
 
+TEST_CASE("a router's latest RA defines its PREF64 set", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10"); // 6464 from fe80::1 at t0 - 10s, 1800 s
+    // The router switches to another prefix with a short lifetime...
+    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6469::/96"), 16s, t0);
+    CHECK(plan(derive(m, Config{}, inputs(), t0), 2).pref64 == p6("2001:db8:6469::/96"));
+    // ...and then stops announcing PREF64: when it expires, the old prefix
+    // (left out of the router's later RAs) does not come back.
+    CHECK(plan(derive(m, Config{}, inputs(), t0 + 16s), 2).off == OffReason::no_pref64);
+    // Two prefixes in every RA (options a few ms apart) are both current.
+    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6464::/96"), 1800s, t0 + 20s);
+    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6469::/96"), 1800s, t0 + 20s + 2ms);
+    CHECK(plan(derive(m, Config{}, inputs(), t0 + 21s), 2).pref64 == p6("2001:db8:6469::/96"));
+    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6469::/96"), 0s, t0 + 22s);
+    CHECK(plan(derive(m, Config{}, inputs(), t0 + 22s), 2).pref64 == p6("2001:db8:6464::/96"));
+    // Another router's prefix is not affected by this router's RAs.
+    m.update_ra_pref64(2, v6("fe80::2"), p6("2001:db8:7777::/96"), 600s, t0 - 100s);
+    CHECK(plan(derive(m, Config{}, inputs(), t0 + 22s), 2).pref64 == p6("2001:db8:6464::/96"));
+    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6464::/96"), 0s, t0 + 23s);
+    CHECK(plan(derive(m, Config{}, inputs(), t0 + 23s), 2).pref64 == p6("2001:db8:7777::/96"));
+}
+
 TEST_CASE("PREF64 change gives a new CLAT IPv6 address in the same /64", "[derive]") {
     NetworkModel m;
     add_uplink(m, 2, "eth0", "2001:db8:1::10");

@@ -108,7 +108,7 @@ TEST_CASE("RA PREF64: lifetime refresh, withdrawal with 0, expiry", "[netmodel]"
     CHECK(m.ra_pref64[0].first_seen == t0);              // ...but not first_seen
     CHECK(*m.next_expiry() == t0 + 700s);
     CHECK_FALSE(m.update_ra_pref64(2, r, p, 600s, t0 + 100s));
-    // second prefix from the same router (renumbering): both kept
+    // second prefix in the same RA as a refresh of the first: both kept
     CHECK(m.update_ra_pref64(2, r, p6("64:ff9b::/96"), 60s, t0 + 100s));
     CHECK(m.ra_pref64.size() == 2);
     CHECK(*m.next_expiry() == t0 + 160s);
@@ -120,6 +120,23 @@ TEST_CASE("RA PREF64: lifetime refresh, withdrawal with 0, expiry", "[netmodel]"
     CHECK(m.ra_pref64.empty());
     CHECK_FALSE(m.update_ra_pref64(2, r, p, 0s, t0 + 200s));
     CHECK_FALSE(m.next_expiry());
+}
+
+TEST_CASE("a new prefix from a router supersedes what it no longer announces", "[netmodel]") {
+    NetworkModel m;
+    auto t0 = Clock::time_point{} + 1000s;
+    auto r = v6("fe80::1");
+    m.update_ra_pref64(2, r, p6("2001:db8:1::/96"), 600s, t0);
+    m.update_ra_pref64(3, r, p6("2001:db8:1::/96"), 600s, t0);             // other link
+    m.update_ra_pref64(2, v6("fe80::2"), p6("2001:db8:2::/96"), 600s, t0); // other router
+    m.update_ra_pref64(2, r, p6("2001:db8:1::/96"), 600s, t0 + 10s);       // refresh
+    // Next RA: only a new prefix.
+    CHECK(m.update_ra_pref64(2, r, p6("2001:db8:3::/96"), 16s, t0 + 20s));
+    REQUIRE(m.ra_pref64.size() == 3);
+    for (const auto& p : m.ra_pref64) {
+        CHECK((p.prefix != p6("2001:db8:1::/96") || p.ifindex == 3));
+    }
+    CHECK(m.ra_pref64.back().last_seen == t0 + 20s);
 }
 
 TEST_CASE("DNS64 result expires with its TTL", "[netmodel]") {
