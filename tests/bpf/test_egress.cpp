@@ -668,7 +668,7 @@ TEST_CASE("egress turns Fragmentation Needed into Packet Too Big (items 19-21)",
         Env e = setup("2001:db8:100::/40", 0, false, 9000);
         // quote only the first 28 bytes: Total Length says how big it was
         for (auto [n, want] : {std::pair<size_t, uint32_t>{4000, 2002 + 20},
-                               {1980, 1492 + 20},
+                               {1960, 1492 + 20},
                                {2000, 2002 + 20},
                                {1464, 1280},
                                {1400, 1280},
@@ -740,6 +740,18 @@ TEST_CASE("egress translates the packet inside ICMP errors (items 23-27)", "[egr
         put16(inner6, 46, 0);
         const Inner in{ipv4(s, udp(e.server4, e.clat4, us, pattern(10))), inner6, kProtoUdp};
         error_case(e, 3, 3, 0, in, 1, 4, 0);
+    }
+    SECTION("illegal or non-global inner sources are still translated (item 26)") {
+        for (auto [p, bad] : {std::pair<const char*, const char*>{"2001:db8:122::/48", "127.0.0.1"},
+                              {"2001:db8:122::/48", "0.0.0.0"},
+                              {"64:ff9b::/96", "10.1.2.3"}}) {
+            INFO(p << " inner source " << bad);
+            Env e = setup(p);
+            Env ei = e;
+            ei.server4 = v4(bad);
+            ei.server6 = embed6052(e.pfx, ei.server4);
+            error_case(e, 3, 3, 0, inner_udp(ei, 16), 1, 4, 0);
+        }
     }
     SECTION("inner header with options becomes a plain IPv6 header") {
         Env e = setup("2001:db8:122::/48");
