@@ -533,9 +533,17 @@ Result<std::unique_ptr<Datapath>> Datapath::open() {
         return e;
     }
     int err = colatrl_bpf__load(skel.get());
+    if (err == -EPERM) {
+        // The log only repeats libbpf's generic probing advice here.
+        return bpf_error(err, "load colatrl BPF programs");
+    }
     if (err < 0) {
-        Error e = bpf_error(err, "load colatrl BPF programs");
-        if (err == -EINVAL || err == -E2BIG || err == -EACCES) {
+        // EACCES/EINVAL/E2BIG from a program load are verifier rejections,
+        // not missing privileges: the log tail says which instruction.
+        Error e = sys_error(err, "load colatrl BPF programs");
+        if (err == -ENOSYS || err == -EOPNOTSUPP || err == -kEnotsupp) {
+            e.code = Errc::unsupported;
+        } else if (err == -EINVAL || err == -E2BIG || err == -EACCES) {
             e.message += " (rejected by the kernel verifier?)";
         }
         if (!log.empty()) {
