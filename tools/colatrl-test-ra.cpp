@@ -9,6 +9,7 @@
 // PREF64 without a restart) and, on SIGTERM/SIGINT, sends a last RA with
 // every lifetime set to zero. Test tool only: not installed.
 #include "ip.hpp"
+#include "pref64_option.hpp"
 #include "result.hpp"
 
 #include <arpa/inet.h>
@@ -44,7 +45,6 @@ constexpr uint8_t kOptSourceLinkAddr = 1;
 constexpr uint8_t kOptPrefixInfo = 3;
 constexpr uint8_t kOptMtu = 5;
 constexpr uint8_t kOptRdnss = 25;
-constexpr uint8_t kOptPref64 = 38; // RFC 8781
 constexpr uint8_t kPioOnLink = 0x80;
 constexpr uint8_t kPioAutonomous = 0x40;
 
@@ -85,7 +85,7 @@ struct PrefixInfo {
 
 struct Pref64Info {
     Ipv6Prefix prefix;
-    uint32_t lifetime = 0; // 0 = use Options::pref64_lifetime
+    std::optional<uint32_t> lifetime; // empty = Options::pref64_lifetime; 0 = withdraw
 };
 
 struct Options {
@@ -109,7 +109,8 @@ void print_usage(FILE* out) {
                "  --interface IF            interface to advertise on (required)\n"
                "  --prefix P/64[,VALID[,PREF]]  PIO with L+A flags (repeatable; default\n"
                "                            lifetimes 86400,14400; PREF 0 deprecates)\n"
-               "  --pref64 P/N[,LIFETIME]   PREF64 option (repeatable), N in 32,40,48,56,64,96\n"
+               "  --pref64 P/N[,LIFETIME]   PREF64 option (repeatable), N in 32,40,48,56,64,96;\n"
+               "                            LIFETIME 0 withdraws the prefix\n"
                "  --pref64-lifetime S       default PREF64 lifetime (600)\n"
                "  --rdnss ADDR              RDNSS option address (repeatable)\n"
                "  --rdnss-lifetime S        RDNSS lifetime (600)\n"
@@ -208,7 +209,7 @@ Result<Pref64Info> parse_pref64_arg(std::string_view arg) {
         return make_error(Errc::invalid_argument,
                           "--pref64: length must be 32, 40, 48, 56, 64 or 96");
     }
-    Pref64Info info{*p};
+    Pref64Info info{*p, std::nullopt};
     if (parts.size() == 2) {
         auto v = parse_u32(parts[1], "--pref64 lifetime");
         if (!v) {
@@ -400,46 +401,6 @@ void put32(std::vector<uint8_t>& b, uint32_t v) {
     put16(b, v & 0xffff);
 }
 
-// RFC 8781 §4: 16 bytes: type, length 2, scaled lifetime (13 bits, units of
-// 8 s, rounded up) | PLC (3 bits), then the first 96 bits of the prefix.
-// TODO(topology): switch to build_pref64_option from lib/pref64_option.hpp
-// once engineer "addr" lands it.
-std::array<uint8_t, 16> pref64_option_bytes(const Ipv6Prefix& p, uint32_t lifetime) {
-    uint32_t scaled = (lifetime + 7) / 8;
-    scaled = std::min<uint32_t>(scaled, 8191);
-    uint32_t plc = 0;
-    switch (p.len) {
-    case 96:
-        plc = 0;
-        break;
-    case 64:
-        plc = 1;
-        break;
-    case 56:
-        plc = 2;
-        break;
-    case 48:
-        plc = 3;
-        break;
-    case 40:
-        plc = 4;
-        break;
-    default:
-        plc = 5; // 32
-        break;
-    }
-    uint32_t field = (scaled << 3) | plc;
-    std::array<uint8_t, 16> o{};
-    o[0] = kOptPref64;
-    o[1] = 2;
-    o[2] = static_cast<uint8_t>(field >> 8);
-    o[3] = static_cast<uint8_t>(field);
-    for (size_t i = 0; i < 12; ++i) {
-        o[4 + i] = p.addr.bytes[i];
-    }
-    return o;
-}
-
 // The ICMPv6 message (checksum left zero: the kernel fills it in for raw
 // ICMPv6 sockets). final_ra zeroes every lifetime.
 std::vector<uint8_t> build_ra(const Options& o, const std::optional<std::array<uint8_t, 6>>& mac,
@@ -484,8 +445,8 @@ std::vector<uint8_t> build_ra(const Options& o, const std::optional<std::array<u
         }
     }
     for (const auto& p : o.pref64s) {
-        uint32_t lt = p.lifetime != 0 ? p.lifetime : o.pref64_lifetime;
-        auto opt = pref64_option_bytes(p.prefix, final_ra ? 0 : lt);
+        uint32_t lt = p.lifetime.value_or(o.pref64_lifetime);
+        auto opt = build_pref64_option(p.prefix, std::chrono::seconds(final_ra ? 0 : lt));
         b.insert(b.end(), opt.begin(), opt.end());
     }
     return b;
@@ -499,7 +460,7 @@ std::string describe(const Options& o) {
     }
     for (const auto& p : o.pref64s) {
         s += " pref64=" + p.prefix.str() + "," +
-             std::to_string(p.lifetime != 0 ? p.lifetime : o.pref64_lifetime);
+             std::to_string(p.lifetime.value_or(o.pref64_lifetime));
     }
     for (const auto& a : o.rdnss) {
         s += " rdnss=" + a.str();

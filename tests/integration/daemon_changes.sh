@@ -46,8 +46,11 @@ assert_installed_once wan1
 assert_traffic_via wan1
 echo "ok: link down -> off, up -> on again"
 
-# PREF64 expiry: announce a 16 s lifetime, then stop announcing PREF64.
-topo_ra_update 1 --prefix 2001:db8:1:1::/64 --pref64 2001:db8:6469::/96,16 --interval 1
+# PREF64 expiry: withdraw the first PREF64 (lifetime 0: it is still valid from
+# the RAs at the start), give the current one a 16 s lifetime, then stop
+# announcing PREF64 at all: the CLAT must go off when those 16 s run out.
+topo_ra_update 1 --prefix 2001:db8:1:1::/64 --pref64 2001:db8:6461::/96,0 \
+    --pref64 2001:db8:6469::/96,16 --interval 1
 sleep 2
 topo_ra_update 1 --prefix 2001:db8:1:1::/64 --no-pref64 --interval 1
 t0=$SECONDS

@@ -33,8 +33,8 @@ daemon_config "Mode=force"
 daemon_start
 daemon_wait_up wan1 2001:db8:6461::/96 20
 assert_installed_once wan1
-hx ip -4 route show default | head -1 | grep -q "via 10.1.1.1" ||
-    topo_fail "native default route does not win over the CLAT's: $(hx ip -4 route show default)"
+hx ip -4 route get "$TOPO_SERVER4" | grep -q "via 10.1.1.1" ||
+    topo_fail "native default route does not win over the CLAT's: $(hx ip -4 route get "$TOPO_SERVER4")"
 echo "ok: Mode=force installs the CLAT behind the native route"
 LAST_CLAT6=$(dp_field wan1 clat6)
 daemon_stop

@@ -93,7 +93,9 @@ our_filters() {
 }
 
 # True when the CLAT is fully up on IF (with PREF64 = $2 if given): datapath
-# config, our /32, our default route via inet6 with src = CLAT IPv4, filters.
+# config, our /32, our default route via inet6 with src = CLAT IPv4, filters,
+# and the CLAT IPv6 address joined as anycast (so the kernel answers ND; a
+# crashed daemon's leftovers lack this, the join dies with its socket).
 clat_up() {
     local ifc=$1 want_pref64=${2:-}
     local cfg clat4
@@ -106,6 +108,7 @@ clat_up() {
     our_addrs4 "$ifc" | grep -qx "$clat4/32" || return 1
     our_routes4 "$ifc" | grep -q "^default via inet6 .* src $clat4" || return 1
     [ "$(our_filters "$ifc" | wc -l)" -ge 2 ] || return 1
+    anycast_has "$(dp_field "$ifc" clat6)" || return 1
 }
 
 # True when nothing of the CLAT is installed on IF (filters may stay only if
