@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <bpf/libbpf.h>
+#include <linux/errqueue.h>
 #include <linux/if_tun.h>
 #include <linux/pkt_cls.h>
 
@@ -1224,6 +1225,62 @@ TEST_CASE("ingress: raw-IP variant through a tun device", "[ingress]") {
         CHECK(m.seq() == 3);
         CHECK(m.body == data);
         expect_counters({COLATRL_CNT_IN_XLAT}, pkt.size());
+    }
+    SECTION("Packet Too Big reaches the UDP socket as Fragmentation Needed (MTU 1380)") {
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        REQUIRE(s >= 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(40001);
+        std::memcpy(&a.sin_addr, e.clat4.bytes.data(), 4);
+        REQUIRE(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        sockaddr_in peer{};
+        peer.sin_family = AF_INET;
+        peer.sin_port = htons(53);
+        std::memcpy(&peer.sin_addr, e.server4.bytes.data(), 4);
+        REQUIRE(connect(s, reinterpret_cast<sockaddr*>(&peer), sizeof peer) == 0);
+        int on = 1, pmtu = IP_PMTUDISC_DO;
+        REQUIRE(setsockopt(s, IPPROTO_IP, IP_RECVERR, &on, sizeof on) == 0);
+        REQUIRE(setsockopt(s, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu) == 0);
+        // The packet in error as our egress would have sent it.
+        const Bytes seg =
+            udp(e.clat6, e.server6, UdpSpec{.sport = 40001, .dport = 53}, pattern(1400));
+        const Bytes inner = ipv6(Ip6Spec{.src = e.clat6, .dst = e.server6}, seg);
+        const Bytes ptb =
+            ipv6(Ip6Spec{.src = e.server6, .dst = e.clat6, .next_header = kProtoIcmpv6},
+                 icmp6(e.server6, e.clat6, 2, 0, 1400, slice(inner, 0, 1232)));
+        REQUIRE(tun.inject(ptb));
+        pollfd p{s, POLLERR, 0};
+        REQUIRE(poll(&p, 1, 2000) == 1);
+        alignas(cmsghdr) char control[512];
+        char data[2048];
+        iovec iov{data, sizeof data};
+        msghdr mh{};
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = control;
+        mh.msg_controllen = sizeof control;
+        REQUIRE(recvmsg(s, &mh, MSG_ERRQUEUE) >= 0);
+        bool seen = false;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
+            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) {
+                sock_extended_err ee{};
+                std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
+                CHECK(ee.ee_errno == EMSGSIZE);
+                CHECK(ee.ee_origin == SO_EE_ORIGIN_ICMP);
+                CHECK(ee.ee_type == 3);
+                CHECK(ee.ee_code == 4);
+                CHECK(ee.ee_info == 1380);
+                seen = true;
+            }
+        }
+        CHECK(seen);
+        int mtu = 0;
+        socklen_t ml = sizeof mtu;
+        REQUIRE(getsockopt(s, IPPROTO_IP, IP_MTU, &mtu, &ml) == 0);
+        CHECK(mtu == 1380);
+        close(s);
+        expect_counters({COLATRL_CNT_IN_XLAT, COLATRL_CNT_IN_XLAT_ICMP_ERROR}, ptb.size());
     }
     h.clear_config(tun.ifindex());
 }
