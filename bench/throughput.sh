@@ -129,7 +129,7 @@ median() { # mode test
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 > 0 && a != "nan") printf "%.2f", a / b; else print "-"}'; }
 
 # --- reaction time (daemon only) ---
-react_prefix=() react_pref64=()
+react_prefix=() react_pref64=() react_withdraw=()
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 wait_field() { # field want timeout_ms -> prints elapsed ms or "timeout"
     local t0=$1 field=$2 want=$3 limit=$4
@@ -163,6 +163,12 @@ if [ "$USE_DAEMON" = 1 ]; then
         t0=$(now_ms)
         topo_ra_update 1 --prefix "$old,86400,0" --prefix "$cur_prefix" --pref64 "$p" --interval 1
         react_prefix+=("$(wait_field "$t0" clat6net "$cur_prefix" 15000)")
+        # PREF64 withdrawn (lifetime 0): datapath config removed (no DAD involved).
+        t0=$(now_ms)
+        topo_ra_update 1 --prefix "$cur_prefix" --pref64 "$p,0" --interval 1
+        react_withdraw+=("$(wait_field "$t0" clat4 "" 10000)")
+        topo_ra_update 1 --prefix "$cur_prefix" --pref64 "$p" --interval 1
+        topo_wait 15 clat_up wan1 "$p" || topo_fail "CLAT did not come back after re-announcing $p"
     done
 fi
 med_list() { printf '%s\n' "$@" | grep -v timeout | sort -n | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print "-"}'; }
@@ -195,6 +201,8 @@ med_list() { printf '%s\n' "$@" | grep -v timeout | sort -n | awk '{a[NR] = $1} 
         echo "colatrld reaction time, RA sent -> datapath map updated (3 changes each, median):"
         echo "  new PREF64:         $(med_list "${react_pref64[@]}") ms   (all: ${react_pref64[*]})"
         echo "  new /64 (renumber): $(med_list "${react_prefix[@]}") ms   (all: ${react_prefix[*]}; includes SLAAC DAD + CLAT address DAD)"
+        echo "  PREF64 withdrawn:   $(med_list "${react_withdraw[@]}") ms   (all: ${react_withdraw[*]}; config removed, no DAD)"
+        echo "  (a new PREF64 gives a new checksum-neutral CLAT IPv6 address, so it includes one DAD, ~1 s)"
     else
         echo "(reaction time not measured: colatrld not built)"
     fi
