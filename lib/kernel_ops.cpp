@@ -169,6 +169,14 @@ Status KernelOps::request(nl_msg* raw, const std::string& what,
                 continue; // a late answer to an earlier, timed-out request
             }
             if (m.type == NLMSG_DONE) {
+                // A dump that failed midway ends with a negative error here.
+                int derr = 0;
+                if (m.payload.size() >= sizeof derr) {
+                    std::memcpy(&derr, m.payload.data(), sizeof derr);
+                }
+                if (derr < 0) {
+                    return sys_error(derr, what);
+                }
                 return {};
             }
             if (m.type == NLMSG_ERROR) {

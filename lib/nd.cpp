@@ -68,22 +68,6 @@ std::string if_label(int ifindex) {
 
 } // namespace
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-        fd_ = o.release();
-    }
-    return *this;
-}
-
-UniqueFd::~UniqueFd() {
-    if (fd_ >= 0) {
-        ::close(fd_);
-    }
-}
-
 Ipv6Addr solicited_node(const Ipv6Addr& a) {
     Ipv6Addr s{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, 0, 0, 0}};
     s.bytes[13] = a.bytes[13];
@@ -159,7 +143,7 @@ Status DadProbe::start(sd_event* event, Callback done) {
         return make_error(Errc::invalid_argument, "DAD of " + where + ": zero transmits");
     }
     UniqueFd fd(socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6));
-    if (!fd) {
+    if (!fd.valid()) {
         return sys_error(errno, "DAD of " + where + ": raw ICMPv6 socket");
     }
     const int s = fd.get();
@@ -240,8 +224,15 @@ Status DadProbe::send_ns() {
     to.sin6_scope_id = static_cast<uint32_t>(ifindex_);
     if (sendto(fd_.get(), pkt.data(), pkt.size(), 0, reinterpret_cast<const sockaddr*>(&to),
                sizeof to) < 0) {
-        return sys_error(errno, "DAD of " + candidate_.str() + " on " + if_label(ifindex_) +
-                                    ": sending Neighbor Solicitation");
+        const int err = errno;
+        Error e = sys_error(err, "DAD of " + candidate_.str() + " on " + if_label(ifindex_) +
+                                     ": sending Neighbor Solicitation");
+        if (err == ENETUNREACH || err == ENETDOWN) {
+            // No multicast route yet: IPv6 on the link is not up (no
+            // carrier seen yet, or IPv6 disabled). Retry on the next link event.
+            e.message += " (link not ready for IPv6 yet)";
+        }
+        return e;
     }
     ++sent_;
     return {};
@@ -323,7 +314,7 @@ void DadProbe::finish(Result<DadOutcome> r) {
 Result<AnycastClaim> AnycastClaim::join(int ifindex, const Ipv6Addr& addr) {
     const std::string where = addr.str() + " on " + if_label(ifindex);
     UniqueFd fd(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (!fd) {
+    if (!fd.valid()) {
         return sys_error(errno, "anycast claim of " + where + ": socket");
     }
     ipv6_mreq mreq{};

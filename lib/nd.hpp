@@ -8,6 +8,7 @@
 //    nodes' DAD) while the claim lives. No sysctl is touched.
 #pragma once
 
+#include "datapath.hpp" // UniqueFd
 #include "ip.hpp"
 #include "result.hpp"
 
@@ -23,28 +24,6 @@ struct sd_event;
 struct sd_event_source;
 
 namespace colatrl {
-
-// Owns a file descriptor.
-class UniqueFd {
-public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-    UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-    UniqueFd& operator=(UniqueFd&& o) noexcept;
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-    ~UniqueFd();
-    int get() const noexcept { return fd_; }
-    int release() noexcept {
-        int f = fd_;
-        fd_ = -1;
-        return f;
-    }
-    explicit operator bool() const noexcept { return fd_ >= 0; }
-
-private:
-    int fd_ = -1;
-};
 
 struct DadOptions {
     unsigned transmits = 1;                  // DupAddrDetectTransmits

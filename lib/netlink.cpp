@@ -718,10 +718,14 @@ void NetlinkMonitor::handle(const NlMsg& m) {
             return;
         }
         if (e.error != 0 && step_ != DumpStep::idle) {
-            // Our dump request was refused (e.g. EBUSY): try the step again
-            // once the loop comes back; a failure here is rare enough.
+            // Our dump request was refused (e.g. EBUSY): ask again a few
+            // times, then skip this part rather than stall the sequence.
             log_line(4, std::string("dump request refused: ") + std::strerror(-e.error));
-            send_dump(step_);
+            if (++dump_retries_ <= 3) {
+                send_dump(step_);
+            } else {
+                dump_done(m);
+            }
         }
         return;
     }
@@ -883,6 +887,7 @@ void NetlinkMonitor::dump_done(const NlMsg& m) {
     }
     const DumpStep finished = step_;
     step_ = DumpStep::idle;
+    dump_retries_ = 0;
     if (dump_intr_) {
         // The kernel says the dump may be inconsistent (changed while
         // dumping): start over from a clean slate.

@@ -176,8 +176,9 @@ private:
     bool full_dump_ = false;         // the running dump sequence is a full one
     bool full_dump_pending_ = false; // start a full dump when the current one ends
     bool route4_sweep_pending_ = false;
-    bool sweeping4_ = false;     // the running routes4 dump is a sweep
-    bool dump_intr_ = false;     // NLM_F_DUMP_INTR seen in the running dump
+    bool sweeping4_ = false; // the running routes4 dump is a sweep
+    bool dump_intr_ = false; // NLM_F_DUMP_INTR seen in the running dump
+    int dump_retries_ = 0;
     std::vector<Route4> known4_; // IPv4 routes reported as present
     std::vector<Route4> seen4_;  // seen during the current sweep
     std::map<int, uint32_t> link_flags_;

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// KernelOps and NetlinkMonitor against the real kernel, inside namespaces the
+// test creates (ns_fixture.hpp): installs are checked with iproute2, events
+// with the monitor, and an RA with a PREF64 option sent from the peer
+// namespace must arrive as an ND user option.
+#include "kernel_ops.hpp"
+#include "netlink.hpp"
+#include "ns_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+using namespace colatrl;
+using namespace colatrl::test;
+
+namespace {
+
+Ipv6Addr v6(const char* s) {
+    return Ipv6Addr::parse(s).value();
+}
+Ipv4Addr v4(const char* s) {
+    return Ipv4Addr::parse(s).value();
+}
+
+bool contains(const std::string& hay, const std::string& needle) {
+    return hay.find(needle) != std::string::npos;
+}
+
+int count_lines(const std::string& s) {
+    int n = 0;
+    for (char c : s) {
+        n += c == '\n' ? 1 : 0;
+    }
+    return n;
+}
+
+// Our side: nl0 with 2001:db8:1::2/64; peer side: nl1 with fe80::1 and
+// 2001:db8:1::1/64.
+struct Topology {
+    PeerNs peer;
+    Veth veth{peer, "nl0", "nl1"};
+    int ifindex = 0;
+    Topology() {
+        // Only fe80::1 on the peer, so it is the RA source.
+        REQUIRE(peer.run("ip link set nl1 addrgenmode none") == 0);
+        REQUIRE(peer.run("ip -6 addr add fe80::1/64 dev nl1") == 0);
+        REQUIRE(peer.run("ip -6 addr add 2001:db8:1::1/64 dev nl1") == 0);
+        REQUIRE(peer.run("ip link set nl1 up") == 0);
+        REQUIRE(sh("ip -6 addr add 2001:db8:1::2/64 dev nl0") == 0);
+        REQUIRE(sh("ip link set nl0 up") == 0);
+        ifindex = static_cast<int>(if_nametoindex("nl0"));
+        REQUIRE(ifindex > 0);
+    }
+};
+
+struct Recorder : NetlinkSink {
+    std::vector<Link> links;
+    std::vector<int> removed_links;
+    std::vector<std::pair<Addr4, bool>> a4;
+    std::vector<std::pair<Addr6, bool>> a6;
+    std::vector<std::pair<Route4, bool>> r4;
+    std::vector<std::pair<Route6, bool>> r6;
+    struct Opt {
+        int ifindex;
+        Ipv6Addr router;
+        std::vector<uint8_t> bytes;
+    };
+    std::vector<Opt> opts;
+    int resyncs = 0;
+    int dumps = 0;
+
+    void on_link(const Link& l) override { links.push_back(l); }
+    void on_link_removed(int i) override { removed_links.push_back(i); }
+    void on_addr4(const Addr4& a, bool r) override { a4.emplace_back(a, r); }
+    void on_addr6(const Addr6& a, bool r) override { a6.emplace_back(a, r); }
+    void on_route4(const Route4& r, bool rm) override { r4.emplace_back(r, rm); }
+    void on_route6(const Route6& r, bool rm) override { r6.emplace_back(r, rm); }
+    void on_nd_useropt(int i, const Ipv6Addr& rt, std::span<const uint8_t> o) override {
+        opts.push_back(Opt{i, rt, std::vector<uint8_t>(o.begin(), o.end())});
+    }
+    void on_resync_needed() override { ++resyncs; }
+    void on_dump_complete() override { ++dumps; }
+
+    bool has_route4(int ifindex, bool removed, uint8_t proto) const {
+        return std::any_of(r4.begin(), r4.end(), [&](const auto& p) {
+            return p.first.ifindex == ifindex && p.second == removed && p.first.protocol == proto;
+        });
+    }
+};
+
+const std::vector<uint8_t> kPref64Opt = {0x26, 0x02, 0x07, 0x08, 0x20, 0x01, 0x0d, 0xb8,
+                                         0x00, 0x64, 0,    0,    0,    0,    0,    0};
+
+// Sends one RA with a PREF64 option out of `ifname` (run inside the peer).
+int send_ra(const char* ifname) {
+    const int fd = socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
+    if (fd < 0) {
+        return 2;
+    }
+    const int hops = 255;
+    const int ifindex = static_cast<int>(if_nametoindex(ifname));
+    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops);
+    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof ifindex);
+    std::vector<uint8_t> ra(16, 0);
+    ra[0] = ND_ROUTER_ADVERT;
+    ra[4] = 64; // cur hop limit; router lifetime 0: not a default router
+    ra.insert(ra.end(), kPref64Opt.begin(), kPref64Opt.end());
+    sockaddr_in6 to{};
+    to.sin6_family = AF_INET6;
+    inet_pton(AF_INET6, "ff02::1", &to.sin6_addr);
+    to.sin6_scope_id = static_cast<uint32_t>(ifindex);
+    // The kernel fills the ICMPv6 checksum of raw ICMPv6 sockets.
+    const auto n = sendto(fd, ra.data(), ra.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    close(fd);
+    return n == static_cast<ssize_t>(ra.size()) ? 0 : 3;
+}
+
+} // namespace
+
+TEST_CASE("KernelOps installs, lists and removes the CLAT address and route", "[kernel_ops]") {
+    enter_private_netns();
+    Topology t;
+    auto ops_r = KernelOps::open();
+    REQUIRE(ops_r.ok());
+    KernelOps& ops = ops_r.value();
+
+    REQUIRE(ops.add_clat_addr4(t.ifindex, "nl0", v4("192.0.0.2")).ok());
+    REQUIRE(ops.add_clat_addr4(t.ifindex, "nl0", v4("192.0.0.2")).ok()); // idempotent
+    const auto addrs = out("ip -4 addr show dev nl0");
+    CHECK(contains(addrs, "192.0.0.2/32"));
+    CHECK(contains(addrs, "nl0:clat"));
+    CHECK(count_lines(out("ip -4 -o addr show dev nl0")) == 1);
+
+    ClatRoute4 r{t.ifindex, "nl0", v6("fe80::1"), v4("192.0.0.2"), 1472, 254};
+    auto st = ops.replace_clat_route4(r);
+    INFO((st.ok() ? std::string() : st.error().message));
+    REQUIRE(st.ok());
+    auto routes = out("ip -4 route show default");
+    INFO(routes);
+    CHECK(contains(routes, "via inet6 fe80::1 dev nl0"));
+    CHECK(contains(routes, "proto 157"));
+    CHECK(contains(routes, "src 192.0.0.2"));
+    CHECK(contains(routes, "metric 4294967040"));
+    CHECK(contains(routes, "mtu 1472"));
+
+    // Replacing changes the one route in place (no second route).
+    r.mtu = 1400;
+    REQUIRE(ops.replace_clat_route4(r).ok());
+    routes = out("ip -4 route show default");
+    CHECK(count_lines(routes) == 1);
+    CHECK(contains(routes, "mtu 1400"));
+
+    // A native default route wins over ours.
+    REQUIRE(sh("ip -4 addr add 10.0.0.2/24 dev nl0") == 0);
+    REQUIRE(sh("ip -4 route add default via 10.0.0.1 dev nl0 metric 1100") == 0);
+    CHECK(contains(out("ip -4 route get 198.51.100.1"), "via 10.0.0.1"));
+    REQUIRE(sh("ip -4 route del default via 10.0.0.1 dev nl0 metric 1100") == 0);
+    REQUIRE(sh("ip -4 addr del 10.0.0.2/24 dev nl0") == 0);
+    CHECK(contains(out("ip -4 route get 198.51.100.1"), "via inet6 fe80::1"));
+
+    // Someone else's address in the same range is not ours.
+    REQUIRE(sh("ip -4 addr add 192.0.0.3/32 dev nl0") == 0);
+
+    auto left = ops.list_ours();
+    REQUIRE(left.ok());
+    REQUIRE(left->addrs4.size() == 1);
+    CHECK(left->addrs4[0].addr == v4("192.0.0.2"));
+    CHECK(left->addrs4[0].ifindex == t.ifindex);
+    REQUIRE(left->routes4.size() == 1);
+    const Route4& lr = left->routes4[0];
+    CHECK(lr.ifindex == t.ifindex);
+    CHECK(lr.gw6 == v6("fe80::1"));
+    CHECK(lr.prefsrc == v4("192.0.0.2"));
+    CHECK(lr.mtu == 1400);
+    CHECK(lr.metric == kRouteMetric);
+    CHECK(lr.protocol == kRouteProtocol);
+    CHECK(left->routes6.empty());
+
+    // A source that is not local: refused, and the message says where.
+    ClatRoute4 bad = r;
+    bad.src = v4("192.0.0.5");
+    auto e = ops.replace_clat_route4(bad);
+    REQUIRE_FALSE(e.ok());
+    INFO(e.error().message);
+    CHECK(contains(e.error().message, "nl0"));
+    CHECK(contains(e.error().message, "192.0.0.5"));
+
+    REQUIRE(ops.del_clat_route4(t.ifindex, "nl0").ok());
+    REQUIRE(ops.del_clat_route4(t.ifindex, "nl0").ok()); // already gone: fine
+    REQUIRE(ops.del_clat_addr4(t.ifindex, "nl0", v4("192.0.0.2")).ok());
+    REQUIRE(ops.del_clat_addr4(t.ifindex, "nl0", v4("192.0.0.2")).ok());
+    CHECK(out("ip -4 route show default").empty());
+    CHECK_FALSE(contains(out("ip -4 addr show dev nl0"), "192.0.0.2/"));
+    CHECK(contains(out("ip -4 addr show dev nl0"), "192.0.0.3/32")); // not touched
+    left = ops.list_ours();
+    REQUIRE(left.ok());
+    CHECK(left->addrs4.empty());
+    CHECK(left->routes4.empty());
+
+    // Crash recovery path: delete what list_ours found, whatever it is.
+    REQUIRE(sh("ip -4 route add 203.0.113.0/24 dev nl0 proto 157 metric 7") == 0);
+    left = ops.list_ours();
+    REQUIRE(left.ok());
+    REQUIRE(left->routes4.size() == 1);
+    REQUIRE(ops.del_route4(left->routes4[0]).ok());
+    CHECK(out("ip -4 route show proto 157").empty());
+}
+
+TEST_CASE("accept_ra state is read, never written", "[kernel_ops]") {
+    enter_private_netns();
+    Topology t;
+    auto ra = read_ra_acceptance("nl0");
+    REQUIRE(ra.ok());
+    CHECK(ra->accept_ra == 1);
+    CHECK(ra->forwarding == 0);
+    CHECK(ra->accepts());
+    CHECK_FALSE(accept_ra_warning("nl0").has_value());
+    REQUIRE(sh("sysctl -qw net.ipv6.conf.nl0.accept_ra=0") == 0);
+    auto w = accept_ra_warning("nl0");
+    REQUIRE(w.has_value());
+    CHECK(contains(*w, "nl0"));
+    CHECK(contains(*w, "accept_ra=0"));
+    CHECK_FALSE(read_ra_acceptance("../x").ok());
+    CHECK_FALSE(read_ra_acceptance("nosuchif0").ok());
+}
+
+TEST_CASE("NetlinkMonitor: dump, then events through the same handlers", "[netlink]") {
+    enter_private_netns();
+    Topology t;
+    REQUIRE(sh("ip -6 route add default via fe80::1 dev nl0 metric 512") == 0);
+    EventLoop loop;
+    Recorder rec;
+    NetlinkMonitor mon(rec);
+    REQUIRE(mon.attach(loop.e).ok());
+    REQUIRE(run_until(loop.e, [&] { return rec.dumps == 1; }));
+
+    auto link = std::find_if(rec.links.begin(), rec.links.end(),
+                             [&](const Link& l) { return l.ifindex == t.ifindex; });
+    REQUIRE(link != rec.links.end());
+    CHECK(link->name == "nl0");
+    CHECK(link->mtu == 1500);
+    CHECK((link->flags & IFF_UP) != 0);
+    CHECK(std::any_of(rec.a6.begin(), rec.a6.end(), [&](const auto& p) {
+        return p.first.addr == v6("2001:db8:1::2") && p.first.prefixlen == 64 &&
+               p.first.ifindex == t.ifindex && !p.second;
+    }));
+    CHECK(std::any_of(rec.r6.begin(), rec.r6.end(), [&](const auto& p) {
+        return p.first.ifindex == t.ifindex && p.first.gw == v6("fe80::1") &&
+               p.first.metric == 512 && p.first.dst.len == 0 && !p.second;
+    }));
+    // Only default routes: the /64 prefix route is not reported.
+    CHECK(std::none_of(rec.r6.begin(), rec.r6.end(),
+                       [](const auto& p) { return p.first.dst.len != 0; }));
+
+    // Our installs arrive as events.
+    auto ops_r = KernelOps::open();
+    REQUIRE(ops_r.ok());
+    REQUIRE(ops_r->add_clat_addr4(t.ifindex, "nl0", v4("192.0.0.2")).ok());
+    REQUIRE(ops_r
+                ->replace_clat_route4(
+                    ClatRoute4{t.ifindex, "nl0", v6("fe80::1"), v4("192.0.0.2"), 1472, 254})
+                .ok());
+    REQUIRE(run_until(loop.e, [&] { return rec.has_route4(t.ifindex, false, kRouteProtocol); }));
+    CHECK(std::any_of(rec.a4.begin(), rec.a4.end(), [&](const auto& p) {
+        return p.first.addr == v4("192.0.0.2") && p.first.prefixlen == 32 && !p.second;
+    }));
+    const auto ours = std::find_if(rec.r4.begin(), rec.r4.end(), [&](const auto& p) {
+        return p.first.protocol == kRouteProtocol;
+    });
+    CHECK(ours->first.gw6 == v6("fe80::1"));
+    CHECK(ours->first.mtu == 1472);
+    CHECK(ours->first.metric == kRouteMetric);
+
+    // Link down: the kernel flushes IPv4 routes without telling anyone; the
+    // monitor's sweep reports the removal anyway.
+    REQUIRE(sh("ip link set nl0 down") == 0);
+    REQUIRE(run_until(loop.e, [&] { return rec.has_route4(t.ifindex, true, kRouteProtocol); }));
+    CHECK(out("ip -4 route show proto 157").empty());
+    CHECK((rec.links.back().flags & IFF_UP) == 0);
+
+    // A resync clears and dumps again.
+    const auto links_before = rec.links.size();
+    mon.request_resync();
+    CHECK(rec.resyncs == 1);
+    REQUIRE(run_until(loop.e, [&] { return rec.dumps == 2; }));
+    CHECK(rec.links.size() > links_before);
+    CHECK(mon.stats().dumps == 2);
+    CHECK(mon.stats().malformed == 0);
+
+    // The link going away.
+    REQUIRE(sh("ip link del nl0") == 0);
+    REQUIRE(run_until(loop.e, [&] {
+        return std::find(rec.removed_links.begin(), rec.removed_links.end(), t.ifindex) !=
+               rec.removed_links.end();
+    }));
+}
+
+TEST_CASE("NetlinkMonitor: a PREF64 option in an RA arrives as an ND user option", "[netlink]") {
+    enter_private_netns();
+    Topology t;
+    EventLoop loop;
+    Recorder rec;
+    NetlinkMonitor mon(rec);
+    REQUIRE(mon.attach(loop.e).ok());
+    REQUIRE(run_until(loop.e, [&] { return rec.dumps == 1; }));
+    REQUIRE(t.peer.in_ns([] { return send_ra("nl1"); }) == 0);
+    REQUIRE(run_until(loop.e, [&] { return !rec.opts.empty(); }));
+    CHECK(rec.opts[0].ifindex == t.ifindex);
+    CHECK(rec.opts[0].router == v6("fe80::1"));
+    CHECK(rec.opts[0].bytes == kPref64Opt);
+}
