@@ -108,7 +108,7 @@ Result<std::vector<uint8_t>> create_secret(const std::string& path) {
     }
     // Remove the temporary file on every early return.
     struct Unlink {
-        const std::string* p;
+        const std::string* p = nullptr;
         bool armed = true;
         ~Unlink() {
             if (armed) {
