@@ -668,6 +668,10 @@ static __always_inline int xlat_egress(struct __sk_buff *skb, const __u32 l2_len
     __builtin_memcpy(&saddr, h + 12, 4);
     if (saddr != cfg->clat_v4)
         return eg_pass(skb, slot, COLATRL_CNT_EG_PASS_NOT_CLAT_SRC);
+    /* IPv4 BIG TCP (Total Length 0, size from the skb) has no IPv6 form
+     * without a jumbo payload option. */
+    if (skb->gso_size && h[2] == 0 && h[3] == 0)
+        return eg_drop(skb, slot, COLATRL_CNT_EG_DROP_GSO);
     if (eg_parse_v4(h, &v) || v.tot_len < v.hlen || l2_len + v.tot_len > skb->len)
         return eg_drop(skb, slot, COLATRL_CNT_EG_DROP_MALFORMED);
 
