@@ -133,33 +133,40 @@ static __always_inline int eg_parse_v4(const __u8 *h, struct eg_v4 *v)
 }
 
 /*
- * RFC 7915 §4.1 header translation for one IPv4 header: fills *out with the
- * IPv6 header (+ Fragment header when the IPv4 packet is a fragment; RFC 7915
- * §4: no atomic fragments otherwise). Addresses are set by the caller.
- * payload_len is the IPv4 payload length (Total Length - IHL*4).
- * Returns the size of the headers written (40 or 48).
+ * RFC 7915 §4.1 header translation of one IPv4 header into an IPv6 header
+ * without Fragment header. Addresses are set by the caller. payload_len is
+ * the IPv4 payload length (Total Length - IHL*4).
+ */
+static __always_inline void eg_fill_ip6(const struct colatrl_config *cfg, const struct eg_v4 *v,
+                                        __u16 payload_len, struct eg_ip6 *ip6)
+{
+    __u8 tclass = (cfg->flags & COLATRL_F_ZERO_TOS) ? 0 : v->tos;
+    ip6->vtf = bpf_htonl(0x60000000u | ((__u32)tclass << 20));
+    ip6->payload_len = bpf_htons(payload_len);
+    ip6->nexthdr = v->proto == IPPROTO_ICMP ? IPPROTO_ICMPV6 : v->proto;
+    /* Hop limit copied: a host CLAT translating its own traffic is not a
+     * router hop (see bpf_notes; decided for checklist item 16). */
+    ip6->hop_limit = v->ttl;
+}
+
+/*
+ * Same, plus a Fragment header when the IPv4 packet is a fragment (RFC 7915
+ * §4.1; no atomic fragments otherwise, §4). Returns the size of the headers
+ * written (40 or 48).
  */
 static __always_inline __u32 eg_build_ip6(const struct colatrl_config *cfg, const struct eg_v4 *v,
                                           __u16 payload_len, struct eg_ip6_frag *out)
 {
-    __u8 tclass = (cfg->flags & COLATRL_F_ZERO_TOS) ? 0 : v->tos;
-    __u8 nh = v->proto == IPPROTO_ICMP ? IPPROTO_ICMPV6 : v->proto;
-    out->ip6.vtf = bpf_htonl(0x60000000u | ((__u32)tclass << 20));
-    /* Hop limit copied: a host CLAT translating its own traffic is not a
-     * router hop (see bpf_notes; decided for checklist item 16). */
-    out->ip6.hop_limit = v->ttl;
-    if (v->is_frag) {
-        out->ip6.nexthdr = IPPROTO_FRAGMENT;
-        out->ip6.payload_len = bpf_htons((__u16)(payload_len + EG_FRAG_HLEN));
-        out->fh.nexthdr = nh;
-        out->fh.reserved = 0;
-        out->fh.frag_off = bpf_htons((__u16)(v->frag_off | v->mf));
-        out->fh.id = bpf_htonl(v->id);
-        return EG_IPV6_HLEN + EG_FRAG_HLEN;
-    }
-    out->ip6.nexthdr = nh;
-    out->ip6.payload_len = bpf_htons(payload_len);
-    return EG_IPV6_HLEN;
+    eg_fill_ip6(cfg, v, payload_len, &out->ip6);
+    if (!v->is_frag)
+        return EG_IPV6_HLEN;
+    out->fh.nexthdr = out->ip6.nexthdr;
+    out->fh.reserved = 0;
+    out->fh.frag_off = bpf_htons((__u16)(v->frag_off | v->mf));
+    out->fh.id = bpf_htonl(v->id); /* low 16 bits = IPv4 ID, high 16 zero */
+    out->ip6.nexthdr = IPPROTO_FRAGMENT;
+    out->ip6.payload_len = bpf_htons((__u16)(payload_len + EG_FRAG_HLEN));
+    return EG_IPV6_HLEN + EG_FRAG_HLEN;
 }
 
 /* One's-complement sum of the IPv6 pseudo header. */
@@ -349,7 +356,7 @@ static __always_inline int eg_xlat_echo(struct __sk_buff *skb, const __u32 l2_le
     const __u32 slot = cfg->counter_slot;
     const __u16 l4_len = (__u16)(v->tot_len - v->hlen);
     struct eg_ip6_frag h = {};
-    eg_build_ip6(cfg, v, l4_len, &h); /* never a fragment here */
+    eg_fill_ip6(cfg, v, l4_len, &h.ip6); /* never a fragment here */
     __builtin_memcpy(&h.ip6.saddr, cfg->clat_v6, 16);
     xlat_pref64_embed(h.ip6.daddr.b, cfg, v->daddr);
 
@@ -541,9 +548,7 @@ static __always_inline int eg_xlat_icmp_error(struct __sk_buff *skb, const __u32
      * cut to fit 1280 bytes. */
     __u32 msg6_full = msg4 - in.hlen + inner_hlen;
     __u32 msg6 = msg6_full > EG_ICMP6_ERR_MAX_PAYLOAD ? EG_ICMP6_ERR_MAX_PAYLOAD : msg6_full;
-    struct eg_v4 outer = *v;
-    outer.proto = IPPROTO_ICMP;
-    eg_build_ip6(cfg, &outer, (__u16)msg6, (struct eg_ip6_frag *)&h.ip6);
+    eg_fill_ip6(cfg, v, (__u16)msg6, &h.ip6); /* never a fragment here */
     __builtin_memcpy(&h.ip6.saddr, cfg->clat_v6, 16);
     xlat_pref64_embed(h.ip6.daddr.b, cfg, v->daddr);
 
