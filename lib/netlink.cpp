@@ -529,7 +529,7 @@ void NetlinkMonitor::detach() {
     step_ = DumpStep::idle;
 }
 
-Status NetlinkMonitor::attach(sd_event* event) {
+Status NetlinkMonitor::attach(sd_event* event, int rcvbuf_bytes) {
     detach();
     auto s = NlSocket::open_route();
     if (!s) {
@@ -541,7 +541,7 @@ Status NetlinkMonitor::attach(sd_event* event) {
     }
     // A dump of a busy host plus a burst of events must fit; overruns still
     // recover (re-dump), they are just expensive.
-    if (auto st = sock_.set_rcvbuf(8 * 1024 * 1024); !st) {
+    if (auto st = sock_.set_rcvbuf(rcvbuf_bytes); !st) {
         log_line(4, st.error().message);
     }
     // Subscribe before dumping, so no change can fall between the two.

@@ -139,7 +139,10 @@ public:
     // Opens the socket, joins the groups, registers the fd with `event` and
     // sends the first dump request. Everything else happens in the IO
     // callback; nothing here or there blocks.
-    Status attach(sd_event* event);
+    // `rcvbuf_bytes` sizes the socket's receive buffer (tests use a tiny one
+    // to provoke overruns).
+    static constexpr int kDefaultRcvbuf = 8 * 1024 * 1024;
+    Status attach(sd_event* event, int rcvbuf_bytes = kDefaultRcvbuf);
     // Stops receiving (also done by the destructor).
     void detach();
 

@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <set>
 
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -20,6 +22,7 @@
 
 using namespace colatrl;
 using namespace colatrl::test;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -316,4 +319,96 @@ TEST_CASE("NetlinkMonitor: a PREF64 option in an RA arrives as an ND user option
     CHECK(rec.opts[0].ifindex == t.ifindex);
     CHECK(rec.opts[0].router == v6("fe80::1"));
     CHECK(rec.opts[0].bytes == kPref64Opt);
+}
+
+TEST_CASE("NetlinkMonitor: removing the CLAT address flushes our route; the sweep reports it",
+          "[netlink]") {
+    enter_private_netns();
+    Topology t;
+    EventLoop loop;
+    Recorder rec;
+    NetlinkMonitor mon(rec);
+    REQUIRE(mon.attach(loop.e).ok());
+    REQUIRE(run_until(loop.e, [&] { return rec.dumps == 1; }));
+    auto ops = KernelOps::open();
+    REQUIRE(ops.ok());
+    REQUIRE(ops->add_clat_addr4(t.ifindex, "nl0", v4("192.0.0.2")).ok());
+    REQUIRE(ops->replace_clat_route4(
+                   ClatRoute4{t.ifindex, "nl0", v6("fe80::1"), v4("192.0.0.2"), 1472, 254})
+                .ok());
+    REQUIRE(run_until(loop.e, [&] { return rec.has_route4(t.ifindex, false, kRouteProtocol); }));
+    REQUIRE(sh("ip -4 addr del 192.0.0.2/32 dev nl0") == 0);
+    REQUIRE(run_until(loop.e, [&] { return rec.has_route4(t.ifindex, true, kRouteProtocol); }));
+    CHECK(out("ip -4 route show proto 157").empty());
+}
+
+namespace {
+// A sink that keeps state the way the daemon's model does: a resync forgets
+// everything, then the dump refills it.
+struct AddrModel : NetlinkSink {
+    std::set<Ipv6Addr> addrs;
+    int resyncs = 0;
+    int dumps = 0;
+    void on_link(const Link&) override {}
+    void on_link_removed(int) override {}
+    void on_addr4(const Addr4&, bool) override {}
+    void on_addr6(const Addr6& a, bool removed) override {
+        if (removed) {
+            addrs.erase(a.addr);
+        } else {
+            addrs.insert(a.addr);
+        }
+    }
+    void on_route4(const Route4&, bool) override {}
+    void on_route6(const Route6&, bool) override {}
+    void on_nd_useropt(int, const Ipv6Addr&, std::span<const uint8_t>) override {}
+    void on_resync_needed() override {
+        ++resyncs;
+        addrs.clear();
+    }
+    void on_dump_complete() override { ++dumps; }
+};
+} // namespace
+
+TEST_CASE("NetlinkMonitor: a receive buffer overrun leads to a full, correct re-dump",
+          "[netlink]") {
+    enter_private_netns();
+    Topology t;
+    EventLoop loop;
+    AddrModel model;
+    NetlinkMonitor mon(model);
+    // Tiny buffer: a burst of events overflows it while the loop is not reading.
+    REQUIRE(mon.attach(loop.e, 4096).ok());
+    REQUIRE(run_until(loop.e, [&] { return model.dumps == 1; }));
+
+    const std::string batch = "/tmp/colatrl-nl-batch-" + std::to_string(getpid());
+    {
+        std::ofstream f(batch);
+        for (int i = 1; i <= 400; ++i) {
+            f << "addr add 2001:db8:5::" << i << "/128 dev nl0 nodad\n";
+        }
+        REQUIRE(f.good());
+    }
+    const int rc = sh("ip -batch " + batch);
+    std::remove(batch.c_str());
+    REQUIRE(rc == 0);
+    REQUIRE(std::stoi(out("ip -6 -o addr show dev nl0 | grep -c 2001:db8:5::")) == 400);
+
+    // Drain until the overrun was seen and a full dump completed after it,
+    // and no more events are pending.
+    CHECK(run_until(
+        loop.e,
+        [&] { return mon.stats().overruns > 0 && model.dumps >= 2 && model.addrs.size() >= 400; },
+        10000ms));
+    run_until(
+        loop.e, [] { return false; }, 300ms);
+    CHECK(model.resyncs >= 1);
+    int found = 0;
+    for (int i = 1; i <= 400; ++i) {
+        found +=
+            static_cast<int>(model.addrs.count(v6(("2001:db8:5::" + std::to_string(i)).c_str())));
+    }
+    CHECK(found == 400);
+    CHECK(model.addrs.count(v6("2001:db8:1::2")) == 1);
+    CHECK(mon.stats().malformed == 0);
 }
