@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# MTU change: the router announces a smaller MTU (RA MTU option, 1400); the CLAT's
+# IPv4 route MTU follows (1400 - 28 = 1372) and the datapath config carries 1400;
+# full-size IPv4 packets still get through (no black hole).
+set -uo pipefail
+. "$(dirname "$0")/lib/topology.sh"
+. "$(dirname "$0")/lib/daemon.sh"
+daemon_require ping
+topo_init
+topo_standard
+daemon_start
+daemon_wait_up wan1 2001:db8:6461::/96
+our_routes4 wan1 | grep -q "mtu 1472" || topo_fail "initial route MTU not 1472: $(our_routes4 wan1)"
+
+topo_ra_update 1 --prefix 2001:db8:1::/64 --pref64 2001:db8:6461::/96 --mtu 1400 --interval 1
+ipv6_mtu_1400() { hx cat /proc/sys/net/ipv6/conf/wan1/mtu | grep -qx 1400; }
+topo_wait 10 ipv6_mtu_1400 || topo_fail "host did not take the RA MTU"
+route_mtu_1372() { our_routes4 wan1 | grep -q "mtu 1372"; }
+topo_wait 10 route_mtu_1372 || topo_fail "route MTU did not follow the RA MTU: $(daemon_state wan1)"
+[ "$(dp_field wan1 mtu)" = 1400 ] || topo_fail "datapath mtu is $(dp_field wan1 mtu), want 1400"
+assert_installed_once wan1
+hx ping -4 -c1 -W2 -M do -s 1344 "$TOPO_SERVER4" >/dev/null || topo_fail "1372-byte DF ping failed"
+hx ping -4 -c1 -W2 -M do -s 1400 "$TOPO_SERVER4" 2>&1 | grep -q "mtu=1372" ||
+    topo_fail "an oversize DF packet did not get the local 'message too long, mtu=1372'"
+assert_traffic_via wan1
+echo "ok: RA MTU 1400 -> route mtu 1372, datapath mtu 1400"
+LAST_CLAT6=$(dp_field wan1 clat6)
+daemon_stop
+assert_nothing_left
+echo PASS
