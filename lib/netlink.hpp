@@ -103,9 +103,12 @@ struct NetlinkSink {
     virtual void on_addr6(const Addr6& addr, bool removed) = 0;
     // Only default routes (dst /0, type unicast, any table) and routes with
     // kRouteProtocol are reported. A multipath route is reported as one Route
-    // per next hop. IPv4 routes the kernel flushes without telling (link set
-    // down, last address gone) are reported as removed by the monitor itself:
-    // it re-dumps IPv4 routes after such events and sweeps what vanished.
+    // per next hop. Routes using nexthop objects (RTA_NH_ID) are read from
+    // the legacy attributes the kernel adds while net.ipv4.nexthop_compat_mode
+    // is 1 (the default); with it off such routes arrive with ifindex 0.
+    // IPv4 routes the kernel flushes without telling (link set down, last
+    // address gone) are reported as removed by the monitor itself: it
+    // re-dumps IPv4 routes after such events and sweeps what vanished.
     virtual void on_route4(const Route4& route, bool removed) = 0;
     virtual void on_route6(const Route6& route, bool removed) = 0;
     // One RA option (type, length, body; exactly as on the wire, length*8 bytes)
