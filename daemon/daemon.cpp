@@ -467,8 +467,10 @@ void Daemon::on_dad(int ifindex, const Ipv6Addr& addr, DadStatus status,
                    "DAD: " + addr.str() + " " + detail + ", trying the next candidate");
         break;
     case DadStatus::failed:
+        // Try again after the retry back-off, not at once (no busy loop).
         log::write(log::err, ifname, "DAD of " + addr.str() + " failed: " + detail);
-        break;
+        schedule_timers(true);
+        return;
     case DadStatus::running:
         break;
     }
