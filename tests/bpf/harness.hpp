@@ -43,7 +43,10 @@ public:
 
     // Runs `prog` once on `frame`. ifindex must exist in the test's network
     // namespace (1 = loopback). gso_size > 0 marks the skb as a GSO packet.
-    // A failing test-run syscall fails the current test.
+    // A failing test-run syscall fails the current test. The kernel runs
+    // eth_type_trans on the frame, so it must be at least 14 bytes (an
+    // Ethernet header) even for truncated-packet cases, and skb->protocol
+    // comes from its ethertype.
     RunResult run(Prog prog, const Bytes& frame, uint32_t ifindex = 1, uint32_t gso_size = 0);
 
     void set_config(uint32_t ifindex, const colatrl_config& cfg);
