@@ -107,7 +107,8 @@ COLATRL_STATIC_ASSERT(sizeof(struct colatrl_counter) == 16, "colatrl_counter lay
     X(IN_DROP_ICMP_FRAGMENTED, "ingress_drop_icmp_fragmented")                  \
     X(IN_DROP_ICMP_INNER, "ingress_drop_icmp_inner_invalid")                    \
     X(IN_DROP_GSO, "ingress_drop_gso_unsupported")                              \
-    X(IN_DROP_HELPER, "ingress_drop_helper_failed")
+    X(IN_DROP_HELPER, "ingress_drop_helper_failed")                             \
+    X(IN_DROP_ICMP_CSUM, "ingress_drop_icmp_bad_checksum")
 
 #define COLATRL_COUNTER_ENUM_ENTRY(suffix, name) COLATRL_CNT_##suffix,
 enum colatrl_counter_id { COLATRL_COUNTERS(COLATRL_COUNTER_ENUM_ENTRY) COLATRL_CNT__COUNT };

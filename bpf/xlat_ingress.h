@@ -21,7 +21,6 @@
 #define IN_MAX_EXT_HDRS 4          /* extension headers walked before giving up */
 #define IN_DF_LIMIT 1260           /* RFC 7915 §5.1: <= 1260 bytes -> DF = 0 */
 #define IN_ICMP4_ERR_MAX 576       /* RFC 1812 §4.3.2.3 size of an ICMPv4 error */
-#define IN_CSUM_CHUNK 64
 
 #define IN_IP6_HOPOPTS 0
 #define IN_IP6_ROUTING 43
@@ -401,42 +400,6 @@ static __always_inline bool in_map_icmp_error(__u8 type6, __u8 code6, __u32 rest
     }
 }
 
-/* ICMPv4 checksum over [off, off + len), len <= IN_ICMP4_ERR_MAX. */
-static __always_inline int in_icmp4_csum(struct __sk_buff *skb, __u32 off, __u32 len,
-                                         __u16 *out)
-{
-    __u8 buf[IN_CSUM_CHUNK];
-    __s64 acc = 0;
-#pragma unroll
-    for (int i = 0; i < (IN_ICMP4_ERR_MAX + IN_CSUM_CHUNK - 1) / IN_CSUM_CHUNK; i++) {
-        __u32 done = (__u32)i * IN_CSUM_CHUNK;
-        if (done >= len)
-            break;
-        __u32 n = len - done;
-        if (n >= IN_CSUM_CHUNK) {
-            if (bpf_skb_load_bytes(skb, off + done, buf, IN_CSUM_CHUNK))
-                return -1;
-            acc = bpf_csum_diff(NULL, 0, (__be32 *)buf, IN_CSUM_CHUNK, (__u32)acc);
-        } else {
-            /* Last piece: zero padding to a multiple of 4 is neutral. */
-            __builtin_memset(buf, 0, sizeof(buf));
-            /* Keep the verifier's bound on the very register passed in. */
-            asm volatile("" : "+r"(n));
-            n = ((n - 1) & (IN_CSUM_CHUNK - 1)) + 1;
-            if (bpf_skb_load_bytes(skb, off + done, buf, n))
-                return -1;
-            __u32 r = (n + 3) & ~3u;
-            if (r > IN_CSUM_CHUNK)
-                r = IN_CSUM_CHUNK;
-            acc = bpf_csum_diff(NULL, 0, (__be32 *)buf, r, (__u32)acc);
-        }
-        if (acc < 0)
-            return -1;
-    }
-    *out = xlat_csum_fold((__u32)acc);
-    return 0;
-}
-
 /* Inner transport header of an ICMP error: checksum field update. Returns
  * IN_OK or a drop reason. Fields that were cut off are left alone. */
 static __always_inline int in_fix_inner_l4(struct __sk_buff *skb, const struct colatrl_config *cfg,
@@ -509,6 +472,15 @@ static __always_inline int in_xlat_icmp_error(struct __sk_buff *skb, const __u32
     __builtin_memcpy(&rest6_be, h6 + 4, 4);
     __u32 rest6 = bpf_ntohl(rest6_be);
 
+    /* The ICMPv4 checksum is computed afresh below, which would launder a
+     * corrupted message: verify the ICMPv6 one first (RFC 7915 §5). */
+    __u32 msg6 = end - w->l4_off;
+    __s64 sum6 = xlat_csum_skb_sum(skb, w->l4_off, msg6, in_pseudo6_sum(ip6, msg6, IN_IP6_ICMP));
+    if (sum6 < 0)
+        return in_drop(slot, COLATRL_CNT_IN_DROP_MALFORMED, skb_len);
+    if (xlat_csum_fold((__u32)sum6) != 0)
+        return in_drop(slot, COLATRL_CNT_IN_DROP_ICMP_CSUM, skb_len);
+
     struct in_err4 e;
     __builtin_memset(&e, 0, sizeof(e));
     if (!in_map_icmp_error(h6[0], h6[1], rest6, &e.icmp))
@@ -534,7 +506,6 @@ static __always_inline int in_xlat_icmp_error(struct __sk_buff *skb, const __u32
 
     /* Sizes: the ICMPv6 message shrinks by the 20-byte header difference and
      * the inner extension headers, then is cut to fit 576 bytes. */
-    __u32 msg6 = end - w->l4_off;
     __u32 inner_hdrs = 40 + iw.ext_len;
     __u32 msg4 = msg6 - inner_hdrs + 20;
     if (msg4 > IN_ICMP4_ERR_MAX - 20)
@@ -572,8 +543,9 @@ static __always_inline int in_xlat_icmp_error(struct __sk_buff *skb, const __u32
     r = in_fix_inner_l4(skb, cfg, &in6, &iw, l2_len + sizeof(e), msg4 - 28, idst4);
     if (r != IN_OK)
         return in_drop(slot, r, skb_len);
-    __u16 c;
-    if (in_icmp4_csum(skb, l2_len + 20, msg4, &c) ||
+    __s64 sum = xlat_csum_skb_sum(skb, l2_len + 20, msg4, 0);
+    __u16 c = xlat_csum_fold((__u32)sum);
+    if (sum < 0 ||
         bpf_skb_store_bytes(skb, l2_len + 20 + offsetof(struct xlat_icmp4hdr, checksum), &c, 2,
                             BPF_F_RECOMPUTE_CSUM) ||
         in_set_ethertype(skb, l2_len))

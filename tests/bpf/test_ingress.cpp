@@ -145,7 +145,7 @@ RunResult run_in(const Bytes& frame, uint32_t gso = 0) {
 }
 
 constexpr colatrl_counter_id kInFirst = COLATRL_CNT_IN_XLAT;
-constexpr colatrl_counter_id kInLast = COLATRL_CNT_IN_DROP_HELPER;
+constexpr colatrl_counter_id kInLast = COLATRL_CNT_IN_DROP_ICMP_CSUM;
 
 // Exactly the listed ingress counters went up by one packet of `bytes`.
 void expect_counters(std::initializer_list<colatrl_counter_id> ids, size_t bytes,
@@ -890,6 +890,16 @@ TEST_CASE("ingress: invalid inner packets of ICMPv6 errors are dropped", "[ingre
         Inner in = inner_udp(e, 20);
         in.packet[0] = 0x45;
         expect_drop(icmp6_error(e, e.server6, 1, 0, 0, in.packet), COLATRL_CNT_IN_DROP_ICMP_INNER);
+    }
+    SECTION("corrupted ICMPv6 error checksum (not laundered into a valid ICMPv4 one)") {
+        Inner in = inner_udp(e, 20);
+        Bytes f = icmp6_error(e, e.server6, 1, 4, 0, in.packet);
+        f.back() ^= 0x01;
+        expect_drop(f, COLATRL_CNT_IN_DROP_ICMP_CSUM);
+        h.reset_counters();
+        Bytes g = icmp6_error(e, e.server6, 1, 4, 0, in.packet);
+        g[14 + 40 + 2] ^= 0x80; // the checksum field itself
+        expect_drop(g, COLATRL_CNT_IN_DROP_ICMP_CSUM);
     }
     SECTION("ICMPv6 header truncated") {
         const Bytes f = frame6(
