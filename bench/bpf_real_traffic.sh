@@ -23,7 +23,7 @@
 # for its duration (the one host sysctl it touches) and restores the old value.
 # Env: COLATRL_BUILD_DIR (default ./build).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROUNDS=3
 SECS=2
 while [ $# -gt 0 ]; do
@@ -118,9 +118,10 @@ attach_mode() { # colatrl|noop
             --pref64 2001:db8:6464::/96 >/dev/null || fail "colatrlctl datapath attach"
     else
         cx tc qdisc add dev clat0 clsact 2>/dev/null
-        cx tc filter add dev clat0 ingress prio 1 handle 1 bpf da obj "$NOOP_OBJ" sec tc &&
-            cx tc filter add dev clat0 egress prio 1 handle 1 bpf da obj "$NOOP_OBJ" sec tc ||
+        if ! cx tc filter add dev clat0 ingress prio 1 handle 1 bpf da obj "$NOOP_OBJ" sec tc ||
+            ! cx tc filter add dev clat0 egress prio 1 handle 1 bpf da obj "$NOOP_OBJ" sec tc; then
             fail "attach noop"
+        fi
     fi
 }
 

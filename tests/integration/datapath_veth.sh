@@ -118,8 +118,8 @@ counter() { # name -> packets in the configured slot
 }
 
 wait_servers() {
-    local i
-    for i in $(seq 50); do
+    local _
+    for _ in $(seq 50); do
         if [ "$(px ss -Hltn 'sport = :5001' | wc -l)" -ge "${#SERVER6[@]}" ]; then
             return 0
         fi
