@@ -19,10 +19,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 
 namespace colatrl {
 
 namespace {
+
+constexpr uint64_t kMtuPoll = 2'000'000; // usec
 
 uint64_t to_usec(Clock::time_point t) {
     return static_cast<uint64_t>(
@@ -72,6 +75,7 @@ Daemon::~Daemon() {
     sd_event_source_disable_unref(defer_);
     sd_event_source_disable_unref(expiry_timer_);
     sd_event_source_disable_unref(retry_timer_);
+    sd_event_source_disable_unref(mtu_timer_);
     for (auto* s : signal_sources_) {
         sd_event_source_disable_unref(s);
     }
@@ -142,6 +146,15 @@ Status Daemon::setup() {
     sd_event_source_set_enabled(defer_, SD_EVENT_OFF);
     // Apply after netlink events of the same loop iteration have been read.
     sd_event_source_set_priority(defer_, SD_EVENT_PRIORITY_IDLE);
+
+    // An RA MTU option changes net.ipv6.conf.IF.mtu without any netlink
+    // event: look every few seconds (a file read per link).
+    r = sd_event_add_time_relative(event_, &mtu_timer_, CLOCK_MONOTONIC, kMtuPoll, 0, on_mtu_timer,
+                                   this);
+    if (r < 0) {
+        return sys_error(r, "sd_event_add_time_relative");
+    }
+    sd_event_source_set_enabled(mtu_timer_, SD_EVENT_ON);
 
     monitor_ = std::make_unique<NetlinkMonitor>(*this);
     if (auto s = monitor_->attach(event_); !s) {
@@ -290,10 +303,40 @@ void Daemon::adopt_leftovers() {
     }
 }
 
+bool Daemon::refresh_ipv6_mtus() {
+    std::map<int, uint32_t> now;
+    for (const auto& [ifindex, link] : model_.links) {
+        if (link.name.empty() || link.name.find('/') != std::string::npos) {
+            continue;
+        }
+        std::ifstream f("/proc/sys/net/ipv6/conf/" + link.name + "/mtu");
+        uint32_t mtu = 0;
+        if (f >> mtu && mtu != 0) {
+            now[ifindex] = mtu;
+        }
+    }
+    const bool changed = now != inputs_.ipv6_mtu;
+    inputs_.ipv6_mtu = std::move(now);
+    return changed;
+}
+
+int Daemon::on_mtu_timer(sd_event_source* s, uint64_t, void* userdata) {
+    auto* self = static_cast<Daemon*>(userdata);
+    if (self->dumped_ && self->refresh_ipv6_mtus()) {
+        self->mark_dirty();
+    }
+    uint64_t now = 0;
+    sd_event_now(self->event_, CLOCK_MONOTONIC, &now);
+    sd_event_source_set_time(s, now + kMtuPoll);
+    sd_event_source_set_enabled(s, SD_EVENT_ON);
+    return 0;
+}
+
 void Daemon::converge() {
     ops_->collect_garbage();
     const auto now = Clock::now();
     model_.expire(now);
+    refresh_ipv6_mtus();
     DesiredState next = derive(model_, config_, inputs_, now);
     log_changes(next);
     ApplyResult res = applier_->apply(next);

@@ -64,10 +64,12 @@ private:
     static int on_signal(sd_event_source* s, const signalfd_siginfo* si, void* userdata);
     static int on_defer(sd_event_source* s, void* userdata);
     static int on_timer(sd_event_source* s, uint64_t usec, void* userdata);
+    static int on_mtu_timer(sd_event_source* s, uint64_t usec, void* userdata);
 
     void mark_dirty(bool changed = true);
     void converge();
     void adopt_leftovers();
+    bool refresh_ipv6_mtus();
     void log_changes(const DesiredState& next);
     void update_inputs(const DesiredState& next);
     void update_resolver(const DesiredState& next);
@@ -85,6 +87,7 @@ private:
     sd_event_source* defer_ = nullptr;
     sd_event_source* expiry_timer_ = nullptr;
     sd_event_source* retry_timer_ = nullptr;
+    sd_event_source* mtu_timer_ = nullptr; // polls net.ipv6.conf.IF.mtu
 
     NetworkModel model_;
     DeriveInputs inputs_;

@@ -137,6 +137,13 @@ bool usable_global(const Addr6& a) {
            a.preferred_lft != 0;
 }
 
+// Deprecated (preferred lifetime over) but valid: usable for what runs.
+bool valid_global(const Addr6& a) {
+    constexpr uint32_t bad = IFA_F_TENTATIVE | IFA_F_DADFAILED;
+    return a.prefixlen == 64 && a.scope == RT_SCOPE_UNIVERSE && (a.flags & bad) == 0 &&
+           a.valid_lft != 0;
+}
+
 std::optional<Ipv6Prefix> choose_prefix64(const NetworkModel& m, int ifindex,
                                           const std::optional<Ipv6Prefix>& sticky,
                                           const std::optional<Ipv6Addr>& configured6) {
@@ -144,6 +151,19 @@ std::optional<Ipv6Prefix> choose_prefix64(const NetworkModel& m, int ifindex,
     for (const auto& a : m.addrs6) {
         if (a.ifindex == ifindex && usable_global(a)) {
             candidates.insert(Ipv6Prefix::make(a.addr, 64));
+        }
+    }
+    if (candidates.empty()) {
+        // Make-before-break while renumbering: a deprecated but still valid
+        // /64 keeps carrying the CLAT until the new one is usable (its SLAAC
+        // address may still be tentative).
+        for (const auto& a : m.addrs6) {
+            if (a.ifindex == ifindex && valid_global(a)) {
+                candidates.insert(Ipv6Prefix::make(a.addr, 64));
+            }
+        }
+        if (sticky && candidates.count(*sticky) != 0) {
+            return sticky;
         }
     }
     if (candidates.empty()) {
@@ -252,7 +272,15 @@ DesiredState derive(const NetworkModel& model, const Config& config, const Deriv
             set_off(OffReason::no_ipv6_route);
         } else {
             p.gateway = r6->gw;
-            p.ipv6_mtu = r6->mtu != 0 ? r6->mtu : link.mtu;
+            // Device IPv6 MTU (RA MTU) if known, else the link MTU; a route
+            // MTU only ever lowers it.
+            p.ipv6_mtu = link.mtu;
+            if (auto m6 = lookup(inputs.ipv6_mtu, ifindex); m6 && *m6 != 0) {
+                p.ipv6_mtu = *m6;
+            }
+            if (r6->mtu != 0) {
+                p.ipv6_mtu = std::min(p.ipv6_mtu, r6->mtu);
+            }
         }
         p.prefix64 =
             choose_prefix64(model, ifindex, lookup(inputs.prefix64, ifindex), config.ipv6_address);

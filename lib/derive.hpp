@@ -98,6 +98,9 @@ struct DeriveInputs {
     std::map<int, Ipv4Addr> clat4;             // ifindex -> address in use (sticky)
     std::map<int, Ipv6Prefix> prefix64;        // ifindex -> /64 in use (sticky)
     std::map<int, std::vector<Ipv4Addr>> own4; // our /32s on each link (not "in use" by others)
+    // The kernel's per-link IPv6 MTU (net.ipv6.conf.IF.mtu: an RA MTU option
+    // lands there without a netlink event). Absent = use the link MTU.
+    std::map<int, uint32_t> ipv6_mtu;
 };
 
 DesiredState derive(const NetworkModel& model, const Config& config, const DeriveInputs& inputs,

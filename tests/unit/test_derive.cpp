@@ -198,8 +198,15 @@ TEST_CASE("renumbering: the /64 in use stays while usable, then the new one", "[
     REQUIRE(c.active());
     CHECK(c.prefix64 == p6("2001:db8:1::/64"));
     CHECK(p6("2001:db8:1::/64").contains(c.clat6));
-    // The new one is tentative only: nothing usable.
+    // Make-before-break: the new /64's address still tentative, the old one
+    // deprecated: the old one keeps carrying the CLAT.
     m.upsert_addr6({2, v6("2001:db8:1::10"), 64, 0, IFA_F_TENTATIVE, 3600, 7200});
+    auto d = plan(derive(m, Config{}, in, t0), 2);
+    REQUIRE(d.active());
+    CHECK(d.prefix64 == p6("2001:db8:2::/64"));
+    CHECK(d.clat6 == a.clat6);
+    // Old one gone too: nothing usable.
+    m.erase_addr6({2, v6("2001:db8:2::10"), 64, 0, 0, 0, 0});
     CHECK(plan(derive(m, Config{}, in, t0), 2).off == OffReason::no_ipv6_prefix);
 }
 
@@ -315,6 +322,10 @@ TEST_CASE("gateway and MTU come from the lowest-metric IPv6 default route", "[de
     p = plan(derive(m, Config{}, inputs(), t0), 2);
     CHECK(p.gateway == v6("fe80::1"));
     CHECK(p.route4_mtu == 1352);
+    // An RA MTU option (device IPv6 MTU) lowers it.
+    auto in = inputs();
+    in.ipv6_mtu[2] = 1300;
+    CHECK(plan(derive(m, Config{}, in, t0), 2).route4_mtu == 1272);
     // Below the IPv6 minimum: refused with the datapath's reason.
     m.upsert_link({2, "eth0", 0x1043, true, 1000, ARPHRD_ETHER});
     p = plan(derive(m, Config{}, inputs(), t0), 2);
