@@ -929,6 +929,17 @@ TEST_CASE("egress passes what is not the CLAT's IPv4 traffic", "[egress]") {
             check_moved(before, {COLATRL_CNT_EG_PASS_NOT_IPV4}, frame.size());
         }
     }
+    SECTION("config with a PREF64 length RFC 6052 does not allow") {
+        colatrl_config bad = e.cfg;
+        bad.pref64_len = 33;
+        Harness::get().set_config(kIf, bad);
+        const Bytes frame =
+            eth(kEthIpv4, ipv4(spec4(e, kProtoUdp), udp(e.clat4, e.server4, UdpSpec{}, {})));
+        const Snap before = snap();
+        RunResult r = Harness::get().run(Prog::egress_eth, frame, kIf);
+        check_untouched(r, frame);
+        check_moved(before, {COLATRL_CNT_EG_PASS_NO_CONFIG}, frame.size());
+    }
     SECTION("no config for the interface") {
         Harness::get().clear_config(kIf);
         const Bytes frame =
