@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <optional>
 
 #include <net/if.h>
 #include <netinet/icmp6.h>
@@ -120,6 +122,33 @@ DadVerdict classify_for_dad(std::span<const uint8_t> icmp6, const Ipv6Addr& src,
     return DadVerdict::duplicate;
 }
 
+namespace {
+std::optional<long> read_long(const std::string& path) {
+    std::ifstream f(path);
+    long v = 0;
+    if (!(f >> v)) {
+        return std::nullopt;
+    }
+    return v;
+}
+} // namespace
+
+DadOptions dad_options_for(std::string_view ifname, DadOptions fallback) {
+    DadOptions o = fallback;
+    if (ifname.empty() || ifname.find('/') != std::string_view::npos || ifname == "." ||
+        ifname == "..") {
+        return o;
+    }
+    const std::string n(ifname);
+    if (auto t = read_long("/proc/sys/net/ipv6/conf/" + n + "/dad_transmits"); t && *t >= 0) {
+        o.transmits = static_cast<unsigned>(*t);
+    }
+    if (auto r = read_long("/proc/sys/net/ipv6/neigh/" + n + "/retrans_time_ms"); r && *r > 0) {
+        o.retrans = std::chrono::milliseconds(*r);
+    }
+    return o;
+}
+
 // ---------------------------------------------------------------------------
 // DadProbe
 
@@ -139,9 +168,6 @@ void DadProbe::stop() {
 Status DadProbe::start(sd_event* event, Callback done) {
     stop();
     const std::string where = candidate_.str() + " on " + if_label(ifindex_);
-    if (options_.transmits == 0) {
-        return make_error(Errc::invalid_argument, "DAD of " + where + ": zero transmits");
-    }
     UniqueFd fd(socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6));
     if (!fd.valid()) {
         return sys_error(errno, "DAD of " + where + ": raw ICMPv6 socket");
@@ -188,12 +214,17 @@ Status DadProbe::start(sd_event* event, Callback done) {
         return sys_error(r, "DAD of " + where + ": sd_event_add_io");
     }
     sent_ = 0;
-    if (auto st = send_ns(); !st) {
-        stop();
-        return st;
+    if (options_.transmits > 0) {
+        if (auto st = send_ns(); !st) {
+            stop();
+            return st;
+        }
     }
-    const auto usec = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(options_.retrans).count());
+    const auto usec =
+        options_.transmits == 0
+            ? uint64_t{0}
+            : static_cast<uint64_t>(
+                  std::chrono::duration_cast<std::chrono::microseconds>(options_.retrans).count());
     if (int r = sd_event_add_time_relative(event, &timer_, CLOCK_MONOTONIC, usec, 1000,
                                            &DadProbe::on_timer, this);
         r < 0) {

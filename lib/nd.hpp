@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 struct sd_event;
@@ -26,9 +27,16 @@ struct sd_event_source;
 namespace colatrl {
 
 struct DadOptions {
-    unsigned transmits = 1;                  // DupAddrDetectTransmits
+    // DupAddrDetectTransmits; 0 = DAD disabled (the probe then reports
+    // `unique` at once, from the event loop, without sending anything).
+    unsigned transmits = 1;
     std::chrono::milliseconds retrans{1000}; // RetransTimer
 };
+
+// The interface's own settings, as the kernel would use them for its DAD:
+// net.ipv6.conf.IF.dad_transmits and net.ipv6.neigh.IF.retrans_time_ms (which
+// follows the RAs' RetransTimer). Read only; `fallback` for what cannot be read.
+DadOptions dad_options_for(std::string_view ifname, DadOptions fallback = {});
 
 enum class DadOutcome {
     unique,    // nobody answered: the address may be used

@@ -100,6 +100,12 @@ TEST_CASE("DAD: a free address is unique after RetransTimer, a taken one is dupl
     CHECK(three.result->value() == DadOutcome::unique);
     CHECK(three.took >= 590ms);
 
+    // DAD disabled (0 transmits): unique at once, nothing sent.
+    auto none = run_dad(loop.e, t.ifindex, v6("2001:db8:1::99"), {0, 1000ms});
+    REQUIRE(none.result->ok());
+    CHECK(none.result->value() == DadOutcome::unique);
+    CHECK(none.took < 100ms);
+
     // Destroying a running probe cancels it: no callback afterwards.
     bool called = false;
     {
@@ -191,4 +197,24 @@ TEST_CASE("AnycastClaim: refusals come with the kernel's reason", "[nd]") {
     CHECK(own.error().code == Errc::conflict);
     // Multicast.
     CHECK_FALSE(AnycastClaim::join(t.ifindex, v6("ff02::1")).ok());
+}
+
+TEST_CASE("DAD options follow the interface's sysctls", "[nd]") {
+    enter_private_netns();
+    Topology t;
+    auto d = dad_options_for("nd0");
+    CHECK(d.transmits == 1);
+    CHECK(d.retrans == 1000ms);
+    REQUIRE(sh("sysctl -qw net.ipv6.conf.nd0.dad_transmits=3") == 0);
+    REQUIRE(sh("sysctl -qw net.ipv6.neigh.nd0.retrans_time_ms=250") == 0);
+    d = dad_options_for("nd0");
+    CHECK(d.transmits == 3);
+    // Stored in jiffies: read back within one tick.
+    CHECK(d.retrans >= 246ms);
+    CHECK(d.retrans <= 254ms);
+    const DadOptions fb{2, 700ms};
+    d = dad_options_for("nosuchif0", fb);
+    CHECK(d.transmits == 2);
+    CHECK(d.retrans == 700ms);
+    CHECK(dad_options_for("../../x", fb).transmits == 2);
 }
