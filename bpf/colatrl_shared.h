@@ -89,6 +89,7 @@ COLATRL_STATIC_ASSERT(sizeof(struct colatrl_counter) == 16, "colatrl_counter lay
     X(EG_DROP_UDP_ZERO_CSUM_FRAG, "egress_drop_udp_zero_checksum_fragment")     \
     X(EG_DROP_GSO, "egress_drop_gso_unsupported")                               \
     X(EG_DROP_HELPER, "egress_drop_helper_failed")                              \
+    X(EG_DROP_ICMP_CSUM, "egress_drop_icmp_bad_checksum")                       \
     /* ingress: IPv6 -> IPv4 */                                                 \
     X(IN_XLAT, "ingress_translated")                                            \
     X(IN_XLAT_FRAGMENT, "ingress_translated_fragment")                          \

@@ -508,6 +508,14 @@ static __always_inline int eg_xlat_icmp_error(struct __sk_buff *skb, const __u32
     __u32 msg4 = (__u32)(v->tot_len - v->hlen); /* ICMPv4 message length */
     const __u32 inner_old = icmp_old + EG_ICMP_HLEN;
 
+    /* The ICMPv6 checksum is computed afresh over the new message: check the
+     * old one first, so a corrupted error is not passed on as a valid one. */
+    __u32 sum4 = 0;
+    if (xlat_csum_skb(skb, icmp_old, msg4, &sum4))
+        return eg_drop(skb, slot, COLATRL_CNT_EG_DROP_HELPER);
+    if (xlat_csum_fold(sum4) != 0)
+        return eg_drop(skb, slot, COLATRL_CNT_EG_DROP_ICMP_CSUM);
+
     __u8 ih[EG_IPV4_HLEN];
     struct eg_v4 in = {};
     if (msg4 < EG_ICMP_HLEN + EG_IPV4_HLEN ||

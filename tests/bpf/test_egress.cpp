@@ -884,6 +884,12 @@ TEST_CASE("egress drops ICMP errors with a bad inner packet", "[egress]") {
                     COLATRL_CNT_EG_DROP_ICMP_INNER);
         expect_drop(err(ipv4(s, icmp4(13, 0, 0, pattern(12)))), COLATRL_CNT_EG_DROP_ICMP_INNER);
     }
+    SECTION("ICMPv4 checksum wrong: dropped, not laundered by the recomputation") {
+        const Bytes good = icmp4(3, 3, 0, inner_udp(e, 16).v4);
+        const auto c = static_cast<uint16_t>(get16(good, 2) ^ 0x0101);
+        expect_drop(ipv4(spec4(e, kProtoIcmp), icmp4(3, 3, 0, inner_udp(e, 16).v4, c)),
+                    COLATRL_CNT_EG_DROP_ICMP_CSUM);
+    }
     SECTION("inner packet not addressed to the CLAT") {
         Ip4Spec s{.src = e.server4, .dst = v4("192.0.0.2"), .proto = kProtoUdp};
         expect_drop(err(ipv4(s, udp(s.src, s.dst, UdpSpec{}, pattern(8)))),
