@@ -149,7 +149,8 @@ static __always_inline bool xlat_v4_non_global(__u32 a)
            (a & 0xffc00000u) == 0x64400000u ||                  /* 100.64/10 */
            (a & 0xffff0000u) == 0xa9fe0000u ||                  /* 169.254/16 */
            (a & 0xfff00000u) == 0xac100000u ||                  /* 172.16/12 */
-           (a & 0xffffff00u) == 0xc0000000u ||                  /* 192.0.0/24 */
+           ((a & 0xffffff00u) == 0xc0000000u &&                 /* 192.0.0/24 but */
+            a != 0xc0000009u && a != 0xc000000au) ||            /* .9/.10 (IANA: global) */
            (a & 0xffffff00u) == 0xc0000200u ||                  /* 192.0.2/24 */
            (a & 0xffff0000u) == 0xc0a80000u ||                  /* 192.168/16 */
            (a & 0xfffe0000u) == 0xc6120000u ||                  /* 198.18/15 */

@@ -1030,9 +1030,19 @@ TEST_CASE("ingress: illegal and non-global IPv4 sources", "[ingress]") {
             expect_drop(f, COLATRL_CNT_IN_DROP_BAD_SRC);
         }
     }
+    SECTION("192.0.0.9 and 192.0.0.10 are globally reachable (IANA): translated under the WKP") {
+        for (const char* g : {"192.0.0.9", "192.0.0.10"}) {
+            INFO("source " << g);
+            Env e = setup("64:ff9b::/96", 0, false, 1500, g);
+            const Bytes seg = udp(e.server6, e.clat6, UdpSpec{}, pattern(8));
+            const Bytes f = frame6(Ip6Spec{.src = e.server6, .dst = e.clat6}, seg);
+            check_v4(run_in(f), Expect4{.src = e.server4, .dst = e.clat4, .l4_len = seg.size()});
+            expect_counters({COLATRL_CNT_IN_XLAT}, f.size());
+        }
+    }
     SECTION("non-global sources under the WKP: dropped, or translated with the flag") {
         for (const char* ng :
-             {"10.1.2.3", "100.64.0.1", "169.254.1.1", "172.16.5.5", "192.0.0.9", "192.0.2.1",
+             {"10.1.2.3", "100.64.0.1", "169.254.1.1", "172.16.5.5", "192.0.0.171", "192.0.2.1",
               "192.168.1.1", "198.18.0.1", "198.51.100.1", "203.0.113.1", "240.0.0.1"}) {
             INFO("source " << ng);
             {
