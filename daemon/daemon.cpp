@@ -7,11 +7,13 @@
 #include "dns64_resolver.hpp"
 #include "kernel_ops.hpp"
 #include "log.hpp"
+#include "nd.hpp"
 #include "pref64_option.hpp"
 #include "secret.hpp"
 
 #include "colatrl_build_config.h"
 
+#include <linux/if_addr.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
@@ -26,6 +28,9 @@ namespace colatrl {
 namespace {
 
 constexpr uint64_t kMtuPoll = 2'000'000; // usec
+// At most one Router Solicitation per link this often (RFC 4861
+// RTR_SOLICITATION_INTERVAL).
+constexpr std::chrono::seconds kRsInterval{4};
 
 uint64_t to_usec(Clock::time_point t) {
     return static_cast<uint64_t>(
@@ -177,9 +182,18 @@ int Daemon::run() {
 // --- NetlinkSink: record only, never act here ---
 
 void Daemon::on_link(const Link& link) {
+    auto old = model_.links.find(link.ifindex);
+    const bool was_up = old != model_.links.end() && old->second.oper_up;
+    if (link.oper_up && !was_up) {
+        rs_wanted_.insert(link.ifindex); // (back) up: ask the routers at once
+    } else if (!link.oper_up) {
+        rs_wanted_.erase(link.ifindex);
+    }
     mark_dirty(model_.upsert_link(link));
 }
 void Daemon::on_link_removed(int ifindex) {
+    rs_wanted_.erase(ifindex);
+    rs_last_.erase(ifindex);
     mark_dirty(model_.erase_link(ifindex));
 }
 void Daemon::on_addr4(const Addr4& a, bool removed) {
@@ -345,6 +359,7 @@ void Daemon::converge() {
     }
     update_inputs(next);
     update_resolver(next);
+    solicit_routers(next);
     notify_status(next);
     last_ = std::move(next);
     schedule_timers(res.retry);
@@ -456,6 +471,49 @@ void Daemon::schedule_timers(bool retry) {
     sd_event_add_time(event_, &retry_timer_, CLOCK_MONOTONIC,
                       now + static_cast<uint64_t>(retry_backoff_.count()) * 1000000, 0, on_timer,
                       this);
+}
+
+void Daemon::solicit_routers(const DesiredState& next) {
+    // RA options are not kept by the kernel where we could read them back:
+    // after a start or a link coming up, a Router Solicitation makes the
+    // routers repeat them now instead of at their next unsolicited RA.
+    const auto now = Clock::now();
+    for (auto it = rs_wanted_.begin(); it != rs_wanted_.end();) {
+        const int ifindex = *it;
+        auto p = next.links.find(ifindex);
+        if (!config_.discover_ra || p == next.links.end() ||
+            p->second.off == OffReason::not_selected ||
+            p->second.off == OffReason::unsupported_link || p->second.off == OffReason::link_down) {
+            it = rs_wanted_.erase(it);
+            continue;
+        }
+        // The source must be a usable link-local address; until there is
+        // one (DAD after link-up) keep the wish.
+        const Addr6* ll = nullptr;
+        for (const auto& a : model_.addrs6) {
+            constexpr uint32_t bad = IFA_F_TENTATIVE | IFA_F_DADFAILED;
+            if (a.ifindex == ifindex && a.addr.bytes[0] == 0xfe &&
+                (a.addr.bytes[1] & 0xc0) == 0x80 && (a.flags & bad) == 0) {
+                ll = &a;
+                break;
+            }
+        }
+        if (ll == nullptr) {
+            ++it;
+            continue;
+        }
+        it = rs_wanted_.erase(it);
+        if (auto last = rs_last_.find(ifindex);
+            last != rs_last_.end() && now - last->second < kRsInterval) {
+            continue; // one went out recently; its answer is on the way
+        }
+        rs_last_[ifindex] = now;
+        if (auto s = send_router_solicit(ifindex, ll->addr); !s) {
+            log::write(log::warning, p->second.name, s.error().message);
+        } else {
+            log::write(log::debug, p->second.name, "Router Solicitation sent");
+        }
+    }
 }
 
 void Daemon::notify_status(const DesiredState& next) {

@@ -12,8 +12,10 @@
 #include "netmodel.hpp"
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,6 +77,7 @@ private:
     void update_resolver(const DesiredState& next);
     void schedule_timers(bool retry);
     void notify_status(const DesiredState& next);
+    void solicit_routers(const DesiredState& next);
     void reload();
     void stop();
     void on_dad(int ifindex, const Ipv6Addr& addr, DadStatus status, const std::string& detail);
@@ -106,6 +109,10 @@ private:
     std::string last_status_;
     std::string last_dns64_why_;
     std::string resolver_signature_;
+    // Router Solicitations: links that should send one (at start, on
+    // oper-up) and when each last did (rate limit).
+    std::set<int> rs_wanted_;
+    std::map<int, Clock::time_point> rs_last_;
 };
 
 } // namespace colatrl

@@ -8,9 +8,11 @@
 #include <optional>
 
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip6.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
@@ -23,6 +25,8 @@ namespace {
 constexpr uint8_t kNdOptNonce = 14; // RFC 7527
 constexpr size_t kNsLen = 24;       // type, code, checksum, reserved, target
 constexpr int kNdHopLimit = 255;    // RFC 4861: ND messages must carry 255
+constexpr size_t kRsLen = 8;        // type, code, checksum, reserved
+constexpr uint8_t kNdOptSourceLl = 1;
 
 // One's-complement sum over `data`, continuing from `sum`.
 uint32_t csum_add(uint32_t sum, std::span<const uint8_t> data) {
@@ -120,6 +124,94 @@ DadVerdict classify_for_dad(std::span<const uint8_t> icmp6, const Ipv6Addr& src,
         opts = opts.subspan(size_t{opts[1]} * 8u);
     }
     return DadVerdict::duplicate;
+}
+
+Ipv6Addr all_routers() {
+    return Ipv6Addr{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02}};
+}
+
+std::vector<uint8_t> build_router_solicit(const Ipv6Addr& src,
+                                          const std::optional<std::array<uint8_t, 6>>& mac) {
+    std::vector<uint8_t> p(kRsLen, 0);
+    p[0] = ND_ROUTER_SOLICIT;
+    if (mac && src != Ipv6Addr{}) {
+        p.resize(kRsLen + 8, 0);
+        p[kRsLen] = kNdOptSourceLl;
+        p[kRsLen + 1] = 1; // 8 octets
+        std::copy(mac->begin(), mac->end(), p.begin() + kRsLen + 2);
+    }
+    const uint16_t c = icmp6_checksum(src, all_routers(), p);
+    p[2] = static_cast<uint8_t>(c >> 8);
+    p[3] = static_cast<uint8_t>(c);
+    return p;
+}
+
+namespace {
+// The device's 6-byte hardware address, if it has one (not for tun, PPP...).
+std::optional<std::array<uint8_t, 6>> device_mac(int fd, int ifindex) {
+    ifreq ifr{};
+    if (if_indextoname(static_cast<unsigned>(ifindex), ifr.ifr_name) == nullptr ||
+        ioctl(fd, SIOCGIFHWADDR, &ifr) != 0 || ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
+        return std::nullopt;
+    }
+    std::array<uint8_t, 6> mac{};
+    std::memcpy(mac.data(), ifr.ifr_hwaddr.sa_data, mac.size());
+    if (mac == std::array<uint8_t, 6>{}) {
+        return std::nullopt;
+    }
+    return mac;
+}
+} // namespace
+
+Status send_router_solicit(int ifindex, const Ipv6Addr& link_local) {
+    const std::string where = "Router Solicitation on " + if_label(ifindex);
+    UniqueFd fd(socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6));
+    if (!fd.valid()) {
+        return sys_error(errno, where + ": raw ICMPv6 socket");
+    }
+    const int s = fd.get();
+    // Nothing is read from this socket.
+    icmp6_filter filter{};
+    ICMP6_FILTER_SETBLOCKALL(&filter);
+    if (setsockopt(s, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter) != 0) {
+        return sys_error(errno, where + ": ICMP6_FILTER");
+    }
+    if (setsockopt(s, SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex, sizeof ifindex) != 0) {
+        return sys_error(errno, where + ": binding to the device");
+    }
+    for (auto st :
+         {set_int(s, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex, "IPV6_MULTICAST_IF"),
+          set_int(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, kNdHopLimit, "IPV6_MULTICAST_HOPS"),
+          set_int(s, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP")}) {
+        if (!st) {
+            return Error{st.error().code, where + ": " + st.error().message, st.error().sys_errno};
+        }
+    }
+    // The source must be the link-local address the option's MAC belongs to.
+    sockaddr_in6 local{};
+    local.sin6_family = AF_INET6;
+    std::memcpy(&local.sin6_addr, link_local.bytes.data(), 16);
+    local.sin6_scope_id = static_cast<uint32_t>(ifindex);
+    if (bind(s, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+        return sys_error(errno, where + ": bind to " + link_local.str());
+    }
+    // The kernel fills the ICMPv6 checksum of raw ICMPv6 sockets itself; the
+    // builder's value is the same (it matters for the unit tests).
+    const std::vector<uint8_t> pkt = build_router_solicit(link_local, device_mac(s, ifindex));
+    sockaddr_in6 dst{};
+    dst.sin6_family = AF_INET6;
+    const Ipv6Addr routers = all_routers();
+    std::memcpy(&dst.sin6_addr, routers.bytes.data(), 16);
+    dst.sin6_scope_id = static_cast<uint32_t>(ifindex);
+    const ssize_t n =
+        sendto(s, pkt.data(), pkt.size(), 0, reinterpret_cast<const sockaddr*>(&dst), sizeof dst);
+    if (n < 0) {
+        return sys_error(errno, where + ": send");
+    }
+    if (static_cast<size_t>(n) != pkt.size()) {
+        return make_error(Errc::system, where + ": short send");
+    }
+    return {};
 }
 
 namespace {

@@ -6,6 +6,8 @@
 //  - AnycastClaim: an IPV6_JOIN_ANYCAST membership that makes the kernel answer
 //    Neighbor Solicitations for the address (and defend it against other
 //    nodes' DAD) while the claim lives. No sysctl is touched.
+//  - Router Solicitation (RFC 4861 §6.3.7), so that a restarted daemon learns
+//    the RA options (PREF64) without waiting for the next unsolicited RA.
 #pragma once
 
 #include "datapath.hpp" // UniqueFd
@@ -17,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -93,6 +96,20 @@ private:
     unsigned sent_ = 0;
     Callback done_;
 };
+
+// All-routers multicast address ff02::2, where Router Solicitations go.
+Ipv6Addr all_routers();
+
+// Builds the ICMPv6 Router Solicitation body (type 133, code 0, checksum
+// filled for `src` -> ff02::2). A Source Link-Layer Address option carries
+// `mac` when given, except from the unspecified source (RFC 4861 §4.1).
+std::vector<uint8_t> build_router_solicit(const Ipv6Addr& src,
+                                          const std::optional<std::array<uint8_t, 6>>& mac);
+
+// Sends one Router Solicitation on `ifindex` from its link-local address
+// `link_local` (raw ICMPv6 socket bound to the device, hop limit 255). The
+// source link-layer address is the device's MAC when it has a 6-byte one.
+Status send_router_solicit(int ifindex, const Ipv6Addr& link_local);
 
 // Keeps `addr` joined as an anycast address on `ifindex` for its lifetime. The
 // kernel then answers NS for it (also defending it against other nodes'
