@@ -68,24 +68,6 @@ std::optional<uint32_t> counter_id(std::string_view name) {
     return static_cast<uint32_t>(it - kCounterNames.begin());
 }
 
-// ---------------------------------------------------------------- UniqueFd
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-        fd_ = o.release();
-    }
-    return *this;
-}
-
-UniqueFd::~UniqueFd() {
-    if (fd_ >= 0) {
-        ::close(fd_);
-    }
-}
-
 // ---------------------------------------------------------------- helpers
 
 namespace {

@@ -7,6 +7,7 @@
 
 #include "colatrl_shared.h"
 #include "result.hpp"
+#include "unique_fd.hpp"
 
 #include <array>
 #include <cstdint>
@@ -35,29 +36,6 @@ std::optional<uint32_t> counter_id(std::string_view name);
 
 // All counters of one slot, indexed by enum colatrl_counter_id, summed over CPUs.
 using CounterBlock = std::vector<colatrl_counter>;
-
-// An fd that is closed when it goes out of scope.
-class UniqueFd {
-public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-    UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-    UniqueFd& operator=(UniqueFd&& o) noexcept;
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-    ~UniqueFd();
-
-    int get() const noexcept { return fd_; }
-    bool valid() const noexcept { return fd_ >= 0; }
-    int release() noexcept {
-        int fd = fd_;
-        fd_ = -1;
-        return fd;
-    }
-
-private:
-    int fd_ = -1;
-};
 
 // The two maps of one loaded datapath (config_map, counters), owned through
 // their own fds. Obtained from a Datapath, or from the programs already

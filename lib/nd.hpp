@@ -10,9 +10,9 @@
 //    the RA options (PREF64) without waiting for the next unsolicited RA.
 #pragma once
 
-#include "datapath.hpp" // UniqueFd
 #include "ip.hpp"
 #include "result.hpp"
+#include "unique_fd.hpp"
 
 #include <array>
 #include <chrono>
