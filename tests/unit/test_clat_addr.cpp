@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "checksum.hpp"
 #include "clat_addr.hpp"
+#include "literals.hpp"
 #include "rfc6052.hpp"
 #include "siphash.hpp"
 
@@ -13,19 +14,9 @@
 #include <vector>
 
 using namespace colatrl;
+using namespace colatrl::test;
 
 namespace {
-
-Ipv6Prefix P(const char* s) {
-    auto r = Ipv6Prefix::parse(s);
-    REQUIRE(r);
-    return *r;
-}
-Ipv4Addr A4(const char* s) {
-    auto r = Ipv4Addr::parse(s);
-    REQUIRE(r);
-    return *r;
-}
 
 // Independent RFC 1071 checksum for the test: 32-bit big-endian chunks into a 64-bit
 // accumulator, folded at the end (lib/checksum works 16 bits at a time).

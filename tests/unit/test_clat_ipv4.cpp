@@ -1,19 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "clat_ipv4.hpp"
+#include "literals.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <vector>
 
 using namespace colatrl;
-
-namespace {
-Ipv4Addr A4(const char* s) {
-    auto r = Ipv4Addr::parse(s);
-    REQUIRE(r);
-    return *r;
-}
-} // namespace
+using namespace colatrl::test;
 
 TEST_CASE("first free address from 192.0.0.2 upwards", "[clat_ipv4]") {
     std::vector<Ipv4Addr> used;

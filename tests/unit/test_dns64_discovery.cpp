@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "dns64_discovery.hpp"
+#include "literals.hpp"
 #include "rfc6052.hpp"
 
 #include <catch2/catch.hpp>
@@ -7,19 +8,7 @@
 #include <vector>
 
 using namespace colatrl;
-
-namespace {
-Ipv6Prefix P(const char* s) {
-    auto r = Ipv6Prefix::parse(s);
-    REQUIRE(r);
-    return *r;
-}
-Ipv6Addr A6(const char* s) {
-    auto r = Ipv6Addr::parse(s);
-    REQUIRE(r);
-    return *r;
-}
-} // namespace
+using namespace colatrl::test;
 
 TEST_CASE("the WKA is found at each of the six positions", "[dns64]") {
     for (const char* p :

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include "literals.hpp"
 #include "pref64_option.hpp"
 
 #include <catch2/catch.hpp>
@@ -7,14 +8,10 @@
 #include <vector>
 
 using namespace colatrl;
+using namespace colatrl::test;
 using std::chrono::seconds;
 
 namespace {
-Ipv6Prefix P(const char* s) {
-    auto r = Ipv6Prefix::parse(s);
-    REQUIRE(r);
-    return *r;
-}
 using Bytes = std::vector<uint8_t>;
 
 std::string reason(const Bytes& b) {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include "literals.hpp"
 #include "rfc6052.hpp"
 
 #include <catch2/catch.hpp>
@@ -6,24 +7,9 @@
 #include <string>
 
 using namespace colatrl;
+using namespace colatrl::test;
 
 namespace {
-
-Ipv6Prefix P(const char* s) {
-    auto r = Ipv6Prefix::parse(s);
-    REQUIRE(r);
-    return *r;
-}
-Ipv4Addr A4(const char* s) {
-    auto r = Ipv4Addr::parse(s);
-    REQUIRE(r);
-    return *r;
-}
-Ipv6Addr A6(const char* s) {
-    auto r = Ipv6Addr::parse(s);
-    REQUIRE(r);
-    return *r;
-}
 
 struct Vector {
     const char* prefix;
