@@ -71,8 +71,13 @@ cleanup() {
         kill "$p" 2>/dev/null
         wait "$p" 2>/dev/null
     done
-    ip netns del "$NS_C" 2>/dev/null
-    ip netns del "$NS_P" 2>/dev/null
+    # $! of a backgrounded shell function is the subshell, not the server it
+    # started: end whatever still runs in our namespaces before removing them.
+    local ns
+    for ns in "$NS_C" "$NS_P"; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+        ip netns del "$ns" 2>/dev/null
+    done
     echo "$OLD_STATS" >/proc/sys/kernel/bpf_stats_enabled
     rm -rf "$TMP"
 }

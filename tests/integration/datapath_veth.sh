@@ -64,8 +64,13 @@ cleanup() {
     done
     # Deleting the namespace removes veth, qdisc and filters; the programs go
     # with their last reference.
-    ip netns del "$NS_C" 2>/dev/null
-    ip netns del "$NS_P" 2>/dev/null
+    # A backgrounded shell function's $! is its subshell, not the server it
+    # started: end whatever still runs in our namespaces before removing them.
+    local ns
+    for ns in "$NS_C" "$NS_P"; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+        ip netns del "$ns" 2>/dev/null
+    done
 }
 trap cleanup EXIT
 trap 'exit 130' INT
