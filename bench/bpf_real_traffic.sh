@@ -38,14 +38,7 @@ BUILD=${COLATRL_BUILD_DIR:-$PWD/build}
 CTL=$BUILD/tools/colatrlctl
 NOOP_OBJ=$BUILD/bpf/noop.bpf.o
 
-skip() {
-    echo "SKIP: $*" >&2
-    exit 77
-}
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
+. tests/integration/lib/netns.sh
 
 [ "$(id -u)" -eq 0 ] || skip "needs root"
 for t in ip tc iperf3 bpftool python3; do
@@ -71,13 +64,7 @@ cleanup() {
         kill "$p" 2>/dev/null
         wait "$p" 2>/dev/null
     done
-    # $! of a backgrounded shell function is the subshell, not the server it
-    # started: end whatever still runs in our namespaces before removing them.
-    local ns
-    for ns in "$NS_C" "$NS_P"; do
-        ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
-        ip netns del "$ns" 2>/dev/null
-    done
+    netns_remove "$NS_C" "$NS_P"
     echo "$OLD_STATS" >/proc/sys/kernel/bpf_stats_enabled
     rm -rf "$TMP"
 }

@@ -32,14 +32,7 @@ CLAT4=192.0.0.2
 OUR_PRIO=17228 # COLATRL_TC_PRIORITY 0x434c
 OUR_HANDLE=0x434c
 
-skip() {
-    echo "SKIP: $*" >&2
-    exit 77
-}
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
+. "$HERE/lib/netns.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, BPF)"
 for t in ip tc ping; do
@@ -64,13 +57,7 @@ cleanup() {
     done
     # Deleting the namespace removes veth, qdisc and filters; the programs go
     # with their last reference.
-    # A backgrounded shell function's $! is its subshell, not the server it
-    # started: end whatever still runs in our namespaces before removing them.
-    local ns
-    for ns in "$NS_C" "$NS_P"; do
-        ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
-        ip netns del "$ns" 2>/dev/null
-    done
+    netns_remove "$NS_C" "$NS_P"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
