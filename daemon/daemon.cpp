@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon.hpp"
 
-#include "applier_ops.hpp"
-#include "datapath.hpp"
-#include "datapath_config.hpp"
-#include "dns64_resolver.hpp"
-#include "kernel_ops.hpp"
-#include "log.hpp"
-#include "nd.hpp"
-#include "pref64_option.hpp"
-#include "secret.hpp"
+#include "apply/applier_ops.hpp"
+#include "clat/secret.hpp"
+#include "datapath/datapath.hpp"
+#include "datapath/datapath_config.hpp"
+#include "dns64/dns64_resolver.hpp"
+#include "nd/nd.hpp"
+#include "pref64/pref64_option.hpp"
+#include "rtnl/kernel_ops.hpp"
+#include "sys/log.hpp"
 
 #include "colatrl_build_config.h"
 
@@ -269,7 +269,8 @@ void Daemon::adopt_leftovers() {
         return it == model_.links.end() ? std::to_string(ifindex) : it->second.name;
     };
     for (const auto& r : left->routes4) {
-        if (r.table == 254 && r.dst.len == 0 && r.gw6 && r.prefsrc && r.metric == kRouteMetric) {
+        if (r.table == kMainTable && r.dst.len == 0 && r.gw6 && r.prefsrc &&
+            r.metric == kRouteMetric) {
             auto& l = adopt[r.ifindex];
             l.route4 = Route4Spec{r.ifindex, name_of(r.ifindex), r.gw6, *r.prefsrc, r.mtu};
         } else if (auto s = kernel_->del_route4(r); !s) {

@@ -5,11 +5,11 @@
 // (SIGTERM/SIGINT: remove everything) and reload (SIGHUP).
 #pragma once
 
-#include "applier.hpp"
-#include "config.hpp"
-#include "derive.hpp"
-#include "netlink.hpp"
-#include "netmodel.hpp"
+#include "apply/applier.hpp"
+#include "config/config.hpp"
+#include "model/derive.hpp"
+#include "model/netmodel.hpp"
+#include "rtnl/netlink.hpp"
 
 #include <chrono>
 #include <map>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // colatrld: command line, configuration, then the event loop (daemon.hpp).
 #include "colatrl_build_config.h"
-#include "config.hpp"
+#include "config/config.hpp"
 #include "daemon.hpp"
-#include "log.hpp"
+#include "sys/log.hpp"
 
 #include <getopt.h>
 

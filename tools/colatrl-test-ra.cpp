@@ -8,9 +8,9 @@
 // Solicitations, re-reads an options file on SIGHUP (renumbering or a new
 // PREF64 without a restart) and, on SIGTERM/SIGINT, sends a last RA with
 // every lifetime set to zero. Test tool only: not installed.
-#include "ip.hpp"
-#include "pref64_option.hpp"
-#include "result.hpp"
+#include "base/result.hpp"
+#include "inet/ip.hpp"
+#include "pref64/pref64_option.hpp"
 
 #include <arpa/inet.h>
 #include <net/if.h>

@@ -4,7 +4,7 @@
 // D-Bus status commands to come) reuse it.
 #pragma once
 
-#include "result.hpp"
+#include "base/result.hpp"
 
 #include <map>
 #include <optional>

@@ -4,9 +4,9 @@
 // beside) the daemon: it talks to the kernel directly, not over D-Bus.
 #include "ctl_commands.hpp"
 
-#include "datapath.hpp"
-#include "datapath_config.hpp"
-#include "ip.hpp"
+#include "datapath/datapath.hpp"
+#include "datapath/datapath_config.hpp"
+#include "inet/ip.hpp"
 
 #include <net/if.h>
 

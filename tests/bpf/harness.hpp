@@ -4,9 +4,9 @@
 // inside a private network namespace, so ifindex 1 is a private loopback).
 #pragma once
 
+#include "base/result.hpp"
 #include "colatrl_shared.h"
 #include "packet.hpp"
-#include "result.hpp"
 
 #include <cstdint>
 #include <string_view>

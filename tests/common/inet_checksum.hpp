@@ -5,7 +5,7 @@
 // compares against it can catch a wrong incremental update in the datapath.
 #pragma once
 
-#include "ip.hpp"
+#include "inet/ip.hpp"
 
 #include <cstddef>
 #include <cstdint>

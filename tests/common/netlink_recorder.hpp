@@ -3,7 +3,7 @@
 // (unit tests with hand-built messages and namespace tests with the kernel).
 #pragma once
 
-#include "netlink.hpp"
+#include "rtnl/netlink.hpp"
 
 #include <algorithm>
 #include <cstdint>

@@ -5,8 +5,8 @@
 // Checksums come from inet_checksum.hpp, never from the code under test.
 #pragma once
 
+#include "inet/ip.hpp"
 #include "inet_checksum.hpp"
-#include "ip.hpp"
 
 #include <array>
 #include <cstdint>

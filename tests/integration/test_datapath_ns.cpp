@@ -4,8 +4,8 @@
 // re-attach, coexistence with foreign filters and qdiscs, detach, the raw-IP
 // variant on a tun device, config and counter maps (also found again from the
 // attached program id, as a separate process would). Without root: SKIP (77).
-#include "datapath.hpp"
-#include "datapath_config.hpp"
+#include "datapath/datapath.hpp"
+#include "datapath/datapath_config.hpp"
 #include "ns_fixture.hpp"
 
 #include <bpf/bpf.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // DAD and the anycast claim against the real kernel, over a veth pair between
 // the test's private namespace and a peer namespace (ns_fixture.hpp).
-#include "nd.hpp"
+#include "nd/nd.hpp"
 #include "ns_fixture.hpp"
 
 #include <catch2/catch.hpp>

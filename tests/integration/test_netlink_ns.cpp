@@ -3,10 +3,10 @@
 // test creates (ns_fixture.hpp): installs are checked with iproute2, events
 // with the monitor, and an RA with a PREF64 option sent from the peer
 // namespace must arrive as an ND user option.
-#include "kernel_ops.hpp"
-#include "netlink.hpp"
 #include "netlink_recorder.hpp"
 #include "ns_fixture.hpp"
+#include "rtnl/kernel_ops.hpp"
+#include "rtnl/netlink.hpp"
 
 #include <catch2/catch.hpp>
 

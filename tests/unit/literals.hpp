@@ -2,7 +2,7 @@
 // Address literals for unit tests: parse or fail the test case on the spot.
 #pragma once
 
-#include "ip.hpp"
+#include "inet/ip.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The applier's diff logic against a fake that records every side effect.
-#include "applier.hpp"
+#include "apply/applier.hpp"
 
 #include <catch2/catch.hpp>
 

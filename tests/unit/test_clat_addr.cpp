@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "checksum.hpp"
-#include "clat_addr.hpp"
+#include "clat/clat_addr.hpp"
+#include "clat/siphash.hpp"
+#include "inet/checksum.hpp"
+#include "inet/rfc6052.hpp"
 #include "literals.hpp"
-#include "rfc6052.hpp"
-#include "siphash.hpp"
 
 #include <catch2/catch.hpp>
 

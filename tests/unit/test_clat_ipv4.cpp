@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "clat_ipv4.hpp"
+#include "clat/clat_ipv4.hpp"
 #include "literals.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "config.hpp"
+#include "config/config.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "datapath.hpp"
-#include "datapath_config.hpp"
+#include "datapath/datapath.hpp"
+#include "datapath/datapath_config.hpp"
 
 #include <catch2/catch.hpp>
 

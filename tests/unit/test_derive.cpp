@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Scripted network states through the pure derivation.
-#include "derive.hpp"
-#include "netlink.hpp"
+#include "model/derive.hpp"
+#include "rtnl/netlink.hpp"
 
 #include <linux/if_addr.h>
 #include <linux/if_arp.h>

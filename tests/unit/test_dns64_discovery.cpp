@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "dns64_discovery.hpp"
+#include "inet/rfc6052.hpp"
 #include "literals.hpp"
-#include "rfc6052.hpp"
+#include "pref64/dns64_discovery.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // DNS message building/parsing of the RFC 7050 resolver, and resolv.conf.
-#include "dns64_resolver.hpp"
+#include "dns64/dns64_resolver.hpp"
 
 #include <arpa/inet.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Router Solicitation builder (RFC 4861 §4.1, §6.3.7).
-#include "nd.hpp"
+#include "nd/nd.hpp"
 
 #include <catch2/catch.hpp>
 

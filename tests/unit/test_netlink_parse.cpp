@@ -3,10 +3,10 @@
 // (no socket, no root): what is reported, what is filtered, and that broken
 // messages are counted and dropped without reaching the sink. Also the pure
 // ND helpers of lib/nd.hpp and the address label scheme of kernel_ops.
-#include "kernel_ops.hpp"
-#include "nd.hpp"
-#include "netlink.hpp"
+#include "nd/nd.hpp"
 #include "netlink_recorder.hpp"
+#include "rtnl/kernel_ops.hpp"
+#include "rtnl/netlink.hpp"
 
 #include <catch2/catch.hpp>
 

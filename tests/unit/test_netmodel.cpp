@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "netmodel.hpp"
+#include "model/netmodel.hpp"
 
 #include <catch2/catch.hpp>
 

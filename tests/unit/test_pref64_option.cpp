@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "literals.hpp"
-#include "pref64_option.hpp"
+#include "pref64/pref64_option.hpp"
 
 #include <catch2/catch.hpp>
 

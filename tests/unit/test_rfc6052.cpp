@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include "inet/rfc6052.hpp"
 #include "literals.hpp"
-#include "rfc6052.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "apply/applier.hpp"
+
+#include "datapath/datapath_config.hpp"
+
+#include <algorithm>
+
+namespace colatrl {
+
+namespace {
+
+bool contains(const std::vector<Ipv6Addr>& v, const Ipv6Addr& a) {
+    return std::find(v.begin(), v.end(), a) != v.end();
+}
+bool contains(const std::vector<Ipv4Addr>& v, const Ipv4Addr& a) {
+    return std::find(v.begin(), v.end(), a) != v.end();
+}
+
+std::string route_text(const Route4Spec& r) {
+    std::string s = "default";
+    if (r.gateway) {
+        s += " via inet6 " + r.gateway->str();
+    }
+    s += " dev " + r.ifname + " src " + r.src.str() + " mtu " + std::to_string(r.mtu);
+    return s;
+}
+
+} // namespace
+
+bool Applier::check(const Status& s, const LinkPlan& plan, const std::string& what,
+                    ApplyResult& out) {
+    if (s) {
+        out.events.push_back({plan.ifindex, plan.name, 7, what});
+        return true;
+    }
+    out.events.push_back({plan.ifindex, plan.name, 3, what + " failed: " + s.error().message});
+    out.retry = true;
+    return false;
+}
+
+ApplyResult Applier::apply(const DesiredState& desired) {
+    ApplyResult out;
+    // Links to take down first: frees CLAT IPv4 addresses and slots that a
+    // new uplink may be about to use.
+    std::vector<int> gone;
+    for (const auto& [ifindex, link] : installed_) {
+        auto it = desired.links.find(ifindex);
+        if (it == desired.links.end() || !it->second.active()) {
+            gone.push_back(ifindex);
+        }
+    }
+    for (int ifindex : gone) {
+        teardown(ifindex, installed_.at(ifindex), out);
+        installed_.erase(ifindex);
+    }
+    // DAD runs for links that no longer want a CLAT are pointless.
+    for (auto it = dad_.begin(); it != dad_.end();) {
+        auto d = desired.links.find(it->first);
+        if (d == desired.links.end() || !d->second.active()) {
+            if (it->second.status == DadStatus::running) {
+                ops_.cancel_dad(it->first);
+            }
+            it = dad_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (const auto& [ifindex, plan] : desired.links) {
+        if (plan.active()) {
+            converge(plan, out);
+        }
+    }
+    return out;
+}
+
+void Applier::converge(const LinkPlan& plan, ApplyResult& out) {
+    const int ifindex = plan.ifindex;
+    auto inst_it = installed_.find(ifindex);
+    const bool have = inst_it != installed_.end();
+    const bool claimed = have && (contains(inst_it->second.anycasts, plan.clat6) ||
+                                  inst_it->second.adopted_clat6 == plan.clat6);
+
+    // 1. The CLAT IPv6 address must pass DAD before anything uses it. Until
+    //    then whatever is installed keeps working unchanged.
+    if (!claimed) {
+        auto d = dad_.find(ifindex);
+        if (d == dad_.end() || d->second.addr != plan.clat6 ||
+            d->second.status == DadStatus::failed) {
+            if (d != dad_.end() && d->second.status == DadStatus::running) {
+                ops_.cancel_dad(ifindex);
+            }
+            dad_.erase(ifindex);
+            if (!check(ops_.start_dad(ifindex, plan.clat6), plan,
+                       "DAD for " + plan.clat6.str() + " started", out)) {
+                return;
+            }
+            dad_[ifindex] = Dad{plan.clat6, DadStatus::running};
+            out.dad_pending = true;
+            return;
+        }
+        if (d->second.status == DadStatus::running) {
+            out.dad_pending = true;
+            return;
+        }
+        if (d->second.status == DadStatus::duplicate) {
+            // The daemon moves to the next candidate; nothing to do here.
+            return;
+        }
+    }
+
+    InstalledLink& inst = installed_[ifindex];
+    inst.name = plan.name;
+
+    // 2. Claim the (new) address: the kernel now answers ND for it.
+    if (!contains(inst.anycasts, plan.clat6)) {
+        if (inst.adopted_clat6 == plan.clat6 || dad_.count(ifindex) != 0) {
+            if (!check(ops_.claim_anycast(ifindex, plan.clat6), plan,
+                       "anycast claim of " + plan.clat6.str(), out)) {
+                return;
+            }
+            inst.anycasts.push_back(plan.clat6);
+            inst.adopted_clat6.reset();
+            dad_.erase(ifindex);
+        }
+    }
+
+    // 3. One map update switches the programs atomically. Written before
+    //    attaching, so a program that replaces a stale one never runs
+    //    without its config.
+    if (!inst.config || !same_config(*inst.config, plan.dp)) {
+        if (!inst.config || inst.config->counter_slot != plan.dp.counter_slot) {
+            // A reused slot starts from zero; failure only skews statistics.
+            auto s = ops_.reset_counters(plan.dp.counter_slot);
+            if (!s) {
+                out.events.push_back(
+                    {ifindex, plan.name, 4, "resetting counters failed: " + s.error().message});
+            }
+        }
+        if (!check(ops_.set_config(ifindex, plan.dp), plan,
+                   "datapath config " + describe_config(plan.dp), out)) {
+            return;
+        }
+        inst.config = plan.dp;
+    }
+
+    // 4. Programs on the link.
+    if (!inst.attached || inst.arphrd != plan.arphrd) {
+        if (!check(ops_.attach(ifindex, plan.arphrd), plan, "datapath attached", out)) {
+            return;
+        }
+        inst.attached = true;
+        inst.arphrd = plan.arphrd;
+        inst.stale_filters = false;
+    }
+
+    // 5. The CLAT IPv4 address before the route that uses it as src.
+    if (!contains(inst.addrs4, plan.clat4)) {
+        if (!check(ops_.add_addr4(ifindex, plan.name, plan.clat4), plan,
+                   "address " + plan.clat4.str() + "/32 added", out)) {
+            return;
+        }
+        inst.addrs4.push_back(plan.clat4);
+    }
+
+    // 6. The route is replaced in place (same metric/table: the kernel swaps it).
+    Route4Spec want{ifindex, plan.name, plan.gateway, plan.clat4, plan.route4_mtu};
+    if (inst.route4 != want) {
+        if (!check(ops_.replace_route4(want), plan, "route " + route_text(want), out)) {
+            return;
+        }
+        inst.route4 = want;
+    }
+
+    // 7. Break what the new state no longer uses.
+    for (auto it = inst.addrs4.begin(); it != inst.addrs4.end();) {
+        if (*it == plan.clat4) {
+            ++it;
+            continue;
+        }
+        if (!check(ops_.del_addr4(ifindex, plan.name, *it), plan,
+                   "old address " + it->str() + " removed", out)) {
+            return;
+        }
+        it = inst.addrs4.erase(it);
+    }
+    for (auto it = inst.anycasts.begin(); it != inst.anycasts.end();) {
+        if (*it == plan.clat6) {
+            ++it;
+            continue;
+        }
+        ops_.release_anycast(ifindex, *it);
+        out.events.push_back(
+            {ifindex, plan.name, 7, "anycast claim of " + it->str() + " released"});
+        it = inst.anycasts.erase(it);
+    }
+}
+
+void Applier::teardown(int ifindex, InstalledLink& link, ApplyResult& out) {
+    // Reverse order of installation. Errors are reported but do not stop the
+    // rest: the link may be gone already, which removes most of it anyway.
+    auto note = [&](const Status& s, const std::string& what) {
+        if (s) {
+            out.events.push_back({ifindex, link.name, 7, what});
+        } else {
+            out.events.push_back({ifindex, link.name, 4, what + " failed: " + s.error().message});
+        }
+    };
+    if (link.route4) {
+        note(ops_.del_route4(ifindex, link.name), "route removed");
+    }
+    for (const auto& a : link.addrs4) {
+        note(ops_.del_addr4(ifindex, link.name, a), "address " + a.str() + "/32 removed");
+    }
+    if (link.config) {
+        note(ops_.remove_config(ifindex), "datapath config removed");
+    }
+    if (link.attached || link.stale_filters) {
+        note(ops_.detach(ifindex), "datapath detached");
+    }
+    for (const auto& a : link.anycasts) {
+        ops_.release_anycast(ifindex, a);
+        out.events.push_back({ifindex, link.name, 7, "anycast claim of " + a.str() + " released"});
+    }
+    auto d = dad_.find(ifindex);
+    if (d != dad_.end()) {
+        if (d->second.status == DadStatus::running) {
+            ops_.cancel_dad(ifindex);
+        }
+        dad_.erase(d);
+    }
+}
+
+ApplyResult Applier::remove_all() {
+    ApplyResult out;
+    for (auto& [ifindex, link] : installed_) {
+        teardown(ifindex, link, out);
+    }
+    installed_.clear();
+    for (const auto& [ifindex, d] : dad_) {
+        if (d.status == DadStatus::running) {
+            ops_.cancel_dad(ifindex);
+        }
+    }
+    dad_.clear();
+    return out;
+}
+
+bool Applier::dad_done(int ifindex, const Ipv6Addr& addr, DadStatus status) {
+    auto d = dad_.find(ifindex);
+    if (d == dad_.end() || d->second.addr != addr || d->second.status != DadStatus::running) {
+        return false;
+    }
+    d->second.status = status;
+    return true;
+}
+
+} // namespace colatrl

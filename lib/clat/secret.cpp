@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "clat/secret.hpp"
+
+#include <array>
+#include <cerrno>
+#include <fcntl.h>
+#include <span>
+#include <string_view>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace colatrl {
+
+namespace {
+
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+    int get() const { return fd_; }
+    // Close now and report the error, for writes whose durability matters.
+    int close_checked() {
+        const int r = ::close(fd_);
+        fd_ = -1;
+        return r;
+    }
+
+private:
+    int fd_;
+};
+
+std::string parent_dir(const std::string& path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos) {
+        return ".";
+    }
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+Result<std::vector<uint8_t>> read_secret(const std::string& path, int fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        return sys_error(errno, "stat " + path);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return make_error(Errc::parse, path + ": secret is not a regular file");
+    }
+    std::array<uint8_t, kSecretSize + 1> buf{}; // one extra byte detects long files
+    std::size_t got = 0;
+    while (got < buf.size()) {
+        const ssize_t n = ::read(fd, buf.data() + got, buf.size() - got);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return sys_error(errno, "read " + path);
+        }
+        if (n == 0) {
+            break;
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    if (got != kSecretSize) {
+        return make_error(
+            Errc::parse, path + ": corrupt secret: expected " + std::to_string(kSecretSize) +
+                             " bytes, found " + (got > kSecretSize ? "more" : std::to_string(got)) +
+                             "; remove the file to generate a new one (the CLAT IPv6 address "
+                             "will change)");
+    }
+    return std::vector<uint8_t>(buf.begin(), buf.begin() + kSecretSize);
+}
+
+Status fill_random(std::span<uint8_t> out) {
+    std::size_t got = 0;
+    while (got < out.size()) {
+        const ssize_t n = ::getrandom(out.data() + got, out.size() - got, 0);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return sys_error(errno, "getrandom");
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    return {};
+}
+
+Result<std::vector<uint8_t>> create_secret(const std::string& path) {
+    const std::string dir = parent_dir(path);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        return sys_error(errno, "create directory " + dir);
+    }
+    std::vector<uint8_t> secret(kSecretSize);
+    if (auto s = fill_random(secret); !s) {
+        return std::move(s).error();
+    }
+    std::string tmp = path + ".XXXXXX";
+    Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+    if (fd.get() < 0) {
+        return sys_error(errno, "create temporary file " + tmp);
+    }
+    // Remove the temporary file on every early return.
+    struct Unlink {
+        const std::string* p = nullptr;
+        bool armed = true;
+        ~Unlink() {
+            if (armed) {
+                ::unlink(p->c_str());
+            }
+        }
+    } cleanup{&tmp};
+    if (::fchmod(fd.get(), 0600) != 0) {
+        return sys_error(errno, "chmod " + tmp);
+    }
+    std::size_t put = 0;
+    while (put < secret.size()) {
+        const ssize_t n = ::write(fd.get(), secret.data() + put, secret.size() - put);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return sys_error(errno, "write " + tmp);
+        }
+        put += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) {
+        return sys_error(errno, "fsync " + tmp);
+    }
+    if (fd.close_checked() != 0) {
+        return sys_error(errno, "close " + tmp);
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        return sys_error(errno, "rename " + tmp + " to " + path);
+    }
+    cleanup.armed = false;
+    // Make the rename durable; failure here does not make the secret wrong.
+    Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dfd.get() >= 0) {
+        (void)::fsync(dfd.get());
+    }
+    return secret;
+}
+
+} // namespace
+
+Result<std::vector<uint8_t>> load_or_create_secret(const std::string& path) {
+    if (path.empty()) {
+        return make_error(Errc::invalid_argument, "empty secret path");
+    }
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (fd.get() >= 0) {
+        return read_secret(path, fd.get());
+    }
+    if (errno != ENOENT) {
+        return sys_error(errno, "open " + path);
+    }
+    return create_secret(path);
+}
+
+} // namespace colatrl

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "dns64/dns64_resolver.hpp"
+
+#include "pref64/dns64_discovery.hpp"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/random.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace colatrl {
+
+namespace {
+
+constexpr uint16_t kTypeAaaa = 28;
+constexpr uint16_t kTypeSoa = 6;
+constexpr uint16_t kClassIn = 1;
+constexpr const char* kWkn = "ipv4only.arpa";
+
+void put16(std::vector<uint8_t>& v, uint16_t x) {
+    v.push_back(static_cast<uint8_t>(x >> 8));
+    v.push_back(static_cast<uint8_t>(x));
+}
+
+struct Reader {
+    std::span<const uint8_t> m;
+    size_t pos = 0;
+    bool ok = true;
+
+    uint16_t u16() {
+        if (pos + 2 > m.size()) {
+            ok = false;
+            return 0;
+        }
+        auto v = static_cast<uint16_t>((m[pos] << 8) | m[pos + 1]);
+        pos += 2;
+        return v;
+    }
+    uint32_t u32() {
+        uint32_t hi = u16();
+        uint32_t lo = u16();
+        return (hi << 16) | lo;
+    }
+    // Reads a (possibly compressed) name at `at`, lower-cased, dotted.
+    // Returns the position after the name in the original sequence.
+    std::optional<std::string> name_at(size_t at, size_t& after) const {
+        std::string out;
+        size_t p = at;
+        bool jumped = false;
+        int hops = 0;
+        while (true) {
+            if (p >= m.size()) {
+                return std::nullopt;
+            }
+            const uint8_t len = m[p];
+            if ((len & 0xc0) == 0xc0) {
+                if (p + 1 >= m.size() || ++hops > 16) {
+                    return std::nullopt;
+                }
+                if (!jumped) {
+                    after = p + 2;
+                }
+                jumped = true;
+                p = static_cast<size_t>(((len & 0x3f) << 8) | m[p + 1]);
+                continue;
+            }
+            if ((len & 0xc0) != 0) {
+                return std::nullopt;
+            }
+            if (len == 0) {
+                if (!jumped) {
+                    after = p + 1;
+                }
+                return out;
+            }
+            if (p + 1 + len > m.size() || out.size() + len > 255) {
+                return std::nullopt;
+            }
+            if (!out.empty()) {
+                out += '.';
+            }
+            for (size_t i = 0; i < len; ++i) {
+                out += static_cast<char>(std::tolower(m[p + 1 + i]));
+            }
+            p += 1 + len;
+        }
+    }
+    std::optional<std::string> name() {
+        size_t after = 0;
+        auto n = name_at(pos, after);
+        if (!n) {
+            ok = false;
+            return std::nullopt;
+        }
+        pos = after;
+        return n;
+    }
+};
+
+std::string lower(std::string_view s) {
+    std::string o(s);
+    std::transform(o.begin(), o.end(), o.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (!o.empty() && o.back() == '.') {
+        o.pop_back();
+    }
+    return o;
+}
+
+} // namespace
+
+std::vector<uint8_t> build_aaaa_query(uint16_t id, std::string_view name) {
+    std::vector<uint8_t> q;
+    put16(q, id);
+    put16(q, 0x0100); // RD=1; CD=0 so that a DNS64 synthesises (RFC 7050 §3)
+    put16(q, 1);      // QDCOUNT
+    put16(q, 0);
+    put16(q, 0);
+    put16(q, 0);
+    size_t start = 0;
+    while (start < name.size()) {
+        size_t dot = name.find('.', start);
+        if (dot == std::string_view::npos) {
+            dot = name.size();
+        }
+        const size_t len = std::min<size_t>(dot - start, 63);
+        q.push_back(static_cast<uint8_t>(len));
+        q.insert(q.end(), name.begin() + static_cast<std::ptrdiff_t>(start),
+                 name.begin() + static_cast<std::ptrdiff_t>(start + len));
+        start = dot + 1;
+    }
+    q.push_back(0);
+    put16(q, kTypeAaaa);
+    put16(q, kClassIn);
+    return q;
+}
+
+Result<DnsAaaaAnswer> parse_aaaa_response(std::span<const uint8_t> msg, uint16_t id,
+                                          std::string_view name) {
+    Reader r{msg};
+    const uint16_t got_id = r.u16();
+    const uint16_t flags = r.u16();
+    const uint16_t qd = r.u16();
+    const uint16_t an = r.u16();
+    const uint16_t ns = r.u16();
+    r.u16(); // ARCOUNT: additional records are not needed
+    if (!r.ok) {
+        return make_error(Errc::parse, "DNS response shorter than its header");
+    }
+    if (got_id != id || (flags & 0x8000) == 0) {
+        return make_error(Errc::parse, "not a response to our query");
+    }
+    if ((flags & 0x0200) != 0) {
+        return make_error(Errc::parse, "DNS response truncated");
+    }
+    if (qd != 1) {
+        return make_error(Errc::parse, "DNS response without our question");
+    }
+    auto qname = r.name();
+    const uint16_t qtype = r.u16();
+    const uint16_t qclass = r.u16();
+    if (!r.ok || !qname || *qname != lower(name) || qtype != kTypeAaaa || qclass != kClassIn) {
+        return make_error(Errc::parse, "DNS response to another question");
+    }
+    DnsAaaaAnswer out;
+    out.rcode = static_cast<uint8_t>(flags & 0x0f);
+    bool have_ttl = false;
+    for (unsigned i = 0; i < unsigned{an} + ns && r.ok; ++i) {
+        auto owner = r.name();
+        const uint16_t type = r.u16();
+        const uint16_t cls = r.u16();
+        const uint32_t ttl = r.u32();
+        const uint16_t rdlen = r.u16();
+        if (!r.ok || r.pos + rdlen > msg.size()) {
+            return make_error(Errc::parse, "DNS record runs past the message");
+        }
+        const size_t rdata = r.pos;
+        r.pos += rdlen;
+        if (cls != kClassIn) {
+            continue;
+        }
+        if (i < an && type == kTypeAaaa && rdlen == 16) {
+            // CNAME chains are followed by the resolver; every AAAA in the
+            // answer section belongs to the name asked for.
+            Ipv6Addr a;
+            std::copy_n(msg.begin() + static_cast<std::ptrdiff_t>(rdata), 16, a.bytes.begin());
+            out.aaaa.push_back(a);
+            out.ttl = have_ttl ? std::min(out.ttl, ttl) : ttl;
+            have_ttl = true;
+        } else if (i >= an && type == kTypeSoa) {
+            // MNAME, RNAME, then SERIAL REFRESH RETRY EXPIRE MINIMUM.
+            Reader s{msg, rdata};
+            s.name();
+            s.name();
+            for (int k = 0; k < 4; ++k) {
+                s.u32();
+            }
+            const uint32_t minimum = s.u32();
+            if (s.ok && s.pos <= rdata + rdlen) {
+                out.negative_ttl = std::min(ttl, minimum);
+            }
+        }
+        (void)owner;
+    }
+    if (!r.ok) {
+        return make_error(Errc::parse, "malformed DNS record");
+    }
+    return out;
+}
+
+std::vector<Nameserver> parse_resolv_conf(std::string_view text) {
+    std::vector<Nameserver> out;
+    std::istringstream in{std::string(text)};
+    std::string line;
+    while (std::getline(in, line) && out.size() < 3) {
+        std::istringstream ls(line);
+        std::string key;
+        std::string value;
+        if (!(ls >> key >> value) || key != "nameserver") {
+            continue;
+        }
+        Nameserver n;
+        n.text = value;
+        std::string host = value;
+        unsigned scope = 0;
+        if (auto pct = host.find('%'); pct != std::string::npos) {
+            scope = if_nametoindex(host.substr(pct + 1).c_str());
+            host.resize(pct);
+        }
+        sockaddr_in6 s6{};
+        sockaddr_in s4{};
+        if (inet_pton(AF_INET6, host.c_str(), &s6.sin6_addr) == 1) {
+            s6.sin6_family = AF_INET6;
+            s6.sin6_port = htons(53);
+            s6.sin6_scope_id = scope;
+            std::memcpy(&n.addr, &s6, sizeof s6);
+            n.len = sizeof s6;
+        } else if (inet_pton(AF_INET, host.c_str(), &s4.sin_addr) == 1) {
+            s4.sin_family = AF_INET;
+            s4.sin_port = htons(53);
+            std::memcpy(&n.addr, &s4, sizeof s4);
+            n.len = sizeof s4;
+        } else {
+            continue;
+        }
+        out.push_back(n);
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+
+Dns64Resolver::Dns64Resolver(sd_event* event, Callback cb, std::string resolv_conf)
+    : event_(event), cb_(std::move(cb)), resolv_conf_(std::move(resolv_conf)) {}
+
+Dns64Resolver::~Dns64Resolver() {
+    stop();
+}
+
+void Dns64Resolver::finish_query() {
+    io_ = sd_event_source_disable_unref(io_);
+    if (fd_ >= 0) {
+        close(fd_);
+        fd_ = -1;
+    }
+    waiting_reply_ = false;
+}
+
+void Dns64Resolver::stop() {
+    finish_query();
+    timer_ = sd_event_source_disable_unref(timer_);
+    active_ = false;
+    backoff_ = std::chrono::seconds{0};
+}
+
+void Dns64Resolver::restart() {
+    backoff_ = std::chrono::seconds{0};
+    run();
+}
+
+void Dns64Resolver::run() {
+    finish_query();
+    timer_ = sd_event_source_disable_unref(timer_);
+    active_ = true;
+    std::ifstream f(resolv_conf_);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    servers_ = parse_resolv_conf(ss.str());
+    server_ = 0;
+    if (servers_.empty()) {
+        failed("no nameserver in " + resolv_conf_);
+        return;
+    }
+    send_to_current();
+}
+
+void Dns64Resolver::schedule(std::chrono::milliseconds after) {
+    timer_ = sd_event_source_disable_unref(timer_);
+    uint64_t now = 0;
+    sd_event_now(event_, CLOCK_MONOTONIC, &now);
+    const auto usec = static_cast<uint64_t>(after.count()) * 1000;
+    sd_event_add_time(event_, &timer_, CLOCK_MONOTONIC, now + usec, 100000, on_timer, this);
+}
+
+void Dns64Resolver::send_to_current() {
+    finish_query();
+    const Nameserver& ns = servers_[server_];
+    fd_ = socket(ns.addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) {
+        next_server();
+        return;
+    }
+    // connect() so only the server's replies reach this socket.
+    if (connect(fd_, reinterpret_cast<const sockaddr*>(&ns.addr), ns.len) != 0) {
+        next_server();
+        return;
+    }
+    if (getrandom(&id_, sizeof id_, GRND_NONBLOCK) != sizeof id_) {
+        id_ = static_cast<uint16_t>(id_ * 31 + 7);
+    }
+    auto q = build_aaaa_query(id_, kWkn);
+    if (send(fd_, q.data(), q.size(), 0) < 0) {
+        next_server();
+        return;
+    }
+    sd_event_add_io(event_, &io_, fd_, EPOLLIN, on_io, this);
+    waiting_reply_ = true;
+    schedule(std::chrono::duration_cast<std::chrono::milliseconds>(query_timeout));
+}
+
+void Dns64Resolver::next_server() {
+    finish_query();
+    if (++server_ < servers_.size()) {
+        send_to_current();
+        return;
+    }
+    failed("no answer for ipv4only.arpa AAAA from the nameservers of " + resolv_conf_);
+}
+
+void Dns64Resolver::failed(const std::string& why) {
+    // Timeouts: retry like any DNS query, backing off; a cached result stays
+    // valid until its own TTL runs out.
+    backoff_ =
+        backoff_.count() == 0 ? std::chrono::seconds{2} : std::min(backoff_ * 2, max_backoff);
+    cb_(std::nullopt, why + "; retry in " + std::to_string(backoff_.count()) + " s");
+    schedule(backoff_);
+    server_ = 0;
+}
+
+void Dns64Resolver::handle(const DnsAaaaAnswer& a) {
+    backoff_ = std::chrono::seconds{0};
+    server_ = 0;
+    if (a.rcode == 0 && !a.aaaa.empty()) {
+        auto prefixes = discover_pref64(a.aaaa);
+        if (prefixes && !prefixes->empty()) {
+            // RFC 7050 §3: re-run discovery 10 s before the answer expires.
+            const std::chrono::seconds ttl{std::max<uint32_t>(a.ttl, 1)};
+            Dns64Pref64 r{prefixes->front(), Clock::now() + ttl};
+            auto again = ttl > std::chrono::seconds{20} ? ttl - std::chrono::seconds{10}
+                                                        : ttl / 2 + std::chrono::seconds{1};
+            cb_(r, "DNS64 PREF64 " + r.prefix.str() + " (TTL " + std::to_string(a.ttl) + " s)");
+            schedule(again);
+            return;
+        }
+        const std::string why = prefixes ? "no usable prefix" : prefixes.error().message;
+        cb_(std::nullopt, "ipv4only.arpa AAAA gives no PREF64: " + why);
+        schedule(std::chrono::seconds{std::max<uint32_t>(a.ttl, 60)});
+        return;
+    }
+    // NXDOMAIN / NODATA: no DNS64 here. The negative TTL must pass before the
+    // next question (RFC 7050 §3); without an SOA, wait 5 minutes.
+    const uint32_t neg = a.negative_ttl.value_or(300);
+    cb_(std::nullopt,
+        "no DNS64 (ipv4only.arpa AAAA: " + std::string(a.rcode == 3 ? "NXDOMAIN" : "no data") +
+            ", asking again in " + std::to_string(std::max<uint32_t>(neg, 10)) + " s)");
+    schedule(std::chrono::seconds{std::max<uint32_t>(neg, 10)});
+}
+
+int Dns64Resolver::on_io(sd_event_source*, int fd, uint32_t, void* userdata) {
+    auto* self = static_cast<Dns64Resolver*>(userdata);
+    uint8_t buf[4096];
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) {
+            return 0;
+        }
+        self->next_server(); // e.g. ECONNREFUSED from an ICMP port unreachable
+        return 0;
+    }
+    auto a =
+        parse_aaaa_response(std::span<const uint8_t>(buf, static_cast<size_t>(n)), self->id_, kWkn);
+    if (!a) {
+        return 0; // not ours or garbage: keep waiting until the timeout
+    }
+    self->finish_query();
+    self->timer_ = sd_event_source_disable_unref(self->timer_);
+    if (a->rcode != 0 && a->rcode != 3) {
+        // SERVFAIL, REFUSED...: try the next server.
+        self->next_server();
+        return 0;
+    }
+    self->handle(*a);
+    return 0;
+}
+
+int Dns64Resolver::on_timer(sd_event_source*, uint64_t, void* userdata) {
+    auto* self = static_cast<Dns64Resolver*>(userdata);
+    self->timer_ = sd_event_source_disable_unref(self->timer_);
+    if (self->waiting_reply_) {
+        self->next_server();
+    } else {
+        self->run(); // periodic re-discovery or retry
+    }
+    return 0;
+}
+
+} // namespace colatrl

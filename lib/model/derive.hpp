@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The pure heart of colatrld: network model + config -> the CLAT state every
+// link should have. No side effects, no clock reads (the caller passes `now`),
+// so unit tests drive it with scripted network states.
+//
+// Decisions documented here (see also DESIGN.md):
+//  - Uplink: oper-up, not loopback, an IPv6 default route in the main table
+//    and a usable global /64 (scope global, not tentative/deprecated/
+//    dad-failed, preferred lifetime > 0). Interfaces= restricts candidates to
+//    the named links; those still need the route and the /64 to be usable.
+//  - Native IPv4 (Mode=auto keeps the CLAT off): an IPv4 default route on
+//    that link in the main table whose protocol is not ours. A global IPv4
+//    address without a default route does not count: it gives no path to the
+//    IPv4 Internet, which is what the CLAT provides.
+//  - PREF64: Pref64= (the administrator's explicit choice) > RA PREF64 on that
+//    link (newest announced wins, expired ones are gone) > DNS64. RA and DNS64
+//    are used only when Pref64Discovery allows them.
+//  - /64 choice on a link with several: the one in use stays while usable
+//    (no churn); otherwise global unicast before ULA, then the lowest.
+//  - Counter slots and CLAT IPv4 addresses stay with a link once assigned.
+#pragma once
+
+#include "colatrl_shared.h"
+#include "config/config.hpp"
+#include "inet/ip.hpp"
+#include "model/netmodel.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace colatrl {
+
+enum class Pref64Source { none, config, ra, dns64 };
+std::string_view to_string(Pref64Source s);
+
+// Why the CLAT is off on a link (none = it is on).
+enum class OffReason {
+    none,
+    not_selected,     // not in Interfaces=
+    link_down,        // not oper-up
+    no_ipv6_route,    // no IPv6 default route
+    no_ipv6_prefix,   // no usable global /64
+    native_ipv4,      // Mode=auto and an IPv4 default route that is not ours
+    mode_off,         // Mode=off
+    no_pref64,        // no PREF64 from any allowed source
+    no_clat_ipv4,     // 192.0.0.0/29 exhausted
+    no_counter_slot,  // more than COLATRL_MAX_UPLINKS uplinks
+    unsupported_link, // link type the datapath has no variant for
+    invalid_config,   // make_datapath_config refused (reason in `detail`)
+};
+std::string_view to_string(OffReason r);
+
+// What one link should look like.
+struct LinkPlan {
+    int ifindex = 0;
+    std::string name;
+    uint16_t arphrd = 0;
+    OffReason off = OffReason::none;
+    std::string detail; // human-readable addition to `off`
+
+    // Filled as far as derivation got (useful for status even when off).
+    std::optional<Ipv6Prefix> prefix64; // the /64 the CLAT IPv6 comes from
+    std::optional<Ipv6Prefix> pref64;
+    Pref64Source pref64_source = Pref64Source::none;
+    std::optional<Ipv6Addr> gateway; // IPv6 next hop (none on point-to-point)
+    uint32_t ipv6_mtu = 0;
+    // Valid only when active():
+    Ipv4Addr clat4;
+    Ipv6Addr clat6;
+    uint32_t counter_slot = 0;
+    uint32_t route4_mtu = 0; // ipv6_mtu - 28 (IPv6 header growth + fragment header)
+    colatrl_config dp{};
+
+    bool active() const noexcept { return off == OffReason::none; }
+    bool operator==(const LinkPlan& o) const; // field-wise, dp byte-wise
+    // One line for logs and STATUS=.
+    std::string describe() const;
+};
+
+struct DesiredState {
+    // Every link that is not loopback, keyed by ifindex.
+    std::map<int, LinkPlan> links;
+    size_t active_count() const;
+    bool operator==(const DesiredState&) const = default;
+};
+
+// Inputs the derivation needs besides model and config: things the daemon
+// remembers between runs so results stay stable.
+struct DeriveInputs {
+    std::vector<uint8_t> secret;                                // for derive_clat_ipv6
+    std::map<std::pair<int, Ipv6Prefix>, uint32_t> dad_counter; // bumped on DAD conflict
+    std::map<int, uint32_t> counter_slots;                      // ifindex -> slot (sticky)
+    std::map<int, Ipv4Addr> clat4;             // ifindex -> address in use (sticky)
+    std::map<int, Ipv6Prefix> prefix64;        // ifindex -> /64 in use (sticky)
+    std::map<int, std::vector<Ipv4Addr>> own4; // our /32s on each link (not "in use" by others)
+    // The kernel's per-link IPv6 MTU (net.ipv6.conf.IF.mtu: an RA MTU option
+    // lands there without a netlink event). Absent = use the link MTU.
+    std::map<int, uint32_t> ipv6_mtu;
+};
+
+DesiredState derive(const NetworkModel& model, const Config& config, const DeriveInputs& inputs,
+                    Clock::time_point now);
+
+// Byte-wise equality of the C struct shared with the programs.
+bool same_config(const colatrl_config& a, const colatrl_config& b);
+
+} // namespace colatrl

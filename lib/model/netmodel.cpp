@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "model/netmodel.hpp"
+
+#include <algorithm>
+
+namespace colatrl {
+
+namespace {
+
+// Insert-or-replace in a vector keyed by `same`; true when something changed.
+template <typename T, typename Same> bool upsert(std::vector<T>& v, const T& item, Same same) {
+    auto it = std::find_if(v.begin(), v.end(), [&](const T& x) { return same(x, item); });
+    if (it == v.end()) {
+        v.push_back(item);
+        return true;
+    }
+    if (*it == item) {
+        return false;
+    }
+    *it = item;
+    return true;
+}
+
+template <typename T, typename Same> bool erase(std::vector<T>& v, const T& item, Same same) {
+    return std::erase_if(v, [&](const T& x) { return same(x, item); }) > 0;
+}
+
+bool same_addr6(const Addr6& a, const Addr6& b) {
+    return a.ifindex == b.ifindex && a.addr == b.addr && a.prefixlen == b.prefixlen;
+}
+bool same_addr4(const Addr4& a, const Addr4& b) {
+    return a.ifindex == b.ifindex && a.addr == b.addr && a.prefixlen == b.prefixlen;
+}
+bool same_route4(const Route4& a, const Route4& b) {
+    return a.ifindex == b.ifindex && a.dst == b.dst && a.table == b.table && a.metric == b.metric &&
+           a.protocol == b.protocol;
+}
+bool same_route6(const Route6& a, const Route6& b) {
+    // IPv6 default routes from several routers share dst/metric: the gateway
+    // is part of their identity (the kernel keeps them as separate entries).
+    return a.ifindex == b.ifindex && a.dst == b.dst && a.table == b.table && a.metric == b.metric &&
+           a.protocol == b.protocol && a.gw == b.gw;
+}
+
+} // namespace
+
+bool NetworkModel::upsert_link(const Link& l) {
+    auto [it, inserted] = links.try_emplace(l.ifindex, l);
+    if (inserted) {
+        return true;
+    }
+    if (it->second == l) {
+        return false;
+    }
+    it->second = l;
+    return true;
+}
+
+bool NetworkModel::erase_link(int ifindex) {
+    bool changed = links.erase(ifindex) > 0;
+    auto on_link = [ifindex](const auto& x) {
+        return x.ifindex == ifindex;
+    };
+    changed |= std::erase_if(addrs6, on_link) > 0;
+    changed |= std::erase_if(addrs4, on_link) > 0;
+    changed |= std::erase_if(routes4, on_link) > 0;
+    changed |= std::erase_if(routes6, on_link) > 0;
+    changed |= std::erase_if(ra_pref64, on_link) > 0;
+    return changed;
+}
+
+bool NetworkModel::upsert_addr6(const Addr6& a) {
+    return upsert(addrs6, a, same_addr6);
+}
+bool NetworkModel::erase_addr6(const Addr6& a) {
+    return erase(addrs6, a, same_addr6);
+}
+bool NetworkModel::upsert_addr4(const Addr4& a) {
+    return upsert(addrs4, a, same_addr4);
+}
+bool NetworkModel::erase_addr4(const Addr4& a) {
+    return erase(addrs4, a, same_addr4);
+}
+bool NetworkModel::upsert_route4(const Route4& r) {
+    return upsert(routes4, r, same_route4);
+}
+bool NetworkModel::erase_route4(const Route4& r) {
+    return erase(routes4, r, same_route4);
+}
+bool NetworkModel::upsert_route6(const Route6& r) {
+    return upsert(routes6, r, same_route6);
+}
+bool NetworkModel::erase_route6(const Route6& r) {
+    return erase(routes6, r, same_route6);
+}
+
+bool NetworkModel::update_ra_pref64(int ifindex, const Ipv6Addr& router, const Ipv6Prefix& prefix,
+                                    std::chrono::seconds lifetime, Clock::time_point now) {
+    // Identity is (link, router, prefix): one router may announce several
+    // prefixes while renumbering, several routers may announce the same one.
+    auto same = [&](const RaPref64& x) {
+        return x.ifindex == ifindex && x.router == router && x.prefix == prefix;
+    };
+    if (lifetime.count() <= 0) {
+        return std::erase_if(ra_pref64, same) > 0;
+    }
+    RaPref64 entry{ifindex, router, prefix, now + lifetime, now, now};
+    auto it = std::find_if(ra_pref64.begin(), ra_pref64.end(), same);
+    if (it == ra_pref64.end()) {
+        std::erase_if(ra_pref64, [&](const RaPref64& x) {
+            return x.ifindex == ifindex && x.router == router && x.last_seen + kRaBurst < now;
+        });
+        ra_pref64.push_back(entry);
+        return true;
+    }
+    // A refresh only moves the expiry; still report it, since "newest wins"
+    // ordering in the derivation depends on it.
+    entry.first_seen = it->first_seen;
+    const bool changed = !(*it == entry);
+    *it = entry;
+    return changed;
+}
+
+bool NetworkModel::expire(Clock::time_point now) {
+    bool changed =
+        std::erase_if(ra_pref64, [now](const RaPref64& p) { return p.expires <= now; }) > 0;
+    if (dns64 && dns64->expires <= now) {
+        dns64.reset();
+        changed = true;
+    }
+    return changed;
+}
+
+std::optional<Clock::time_point> NetworkModel::next_expiry() const {
+    std::optional<Clock::time_point> next;
+    auto consider = [&next](Clock::time_point t) {
+        if (!next || t < *next) {
+            next = t;
+        }
+    };
+    for (const auto& p : ra_pref64) {
+        consider(p.expires);
+    }
+    if (dns64) {
+        consider(dns64->expires);
+    }
+    return next;
+}
+
+} // namespace colatrl

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Synchronous rtnetlink requests that install and remove what colatrld owns:
+// the CLAT IPv4 address (/32 on the uplink) and the IPv4 default route through
+// the CLAT. Every request waits for the kernel's ACK; errors name the
+// interface. Everything installed is recognisable as ours (see below) so a
+// restart after a crash can find it with list_ours().
+#pragma once
+
+#include "base/result.hpp"
+#include "clat/markers.hpp"
+#include "inet/ip.hpp"
+#include "model/netmodel.hpp"
+#include "rtnl/netlink.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct nl_msg;
+
+namespace colatrl {
+
+// Our IPv4 default route: `default via inet6 GW dev IFINDEX src SRC mtu MTU
+// proto kRouteProtocol metric kRouteMetric` in `table`.
+struct ClatRoute4 {
+    int ifindex = 0;
+    std::string ifname; // for messages only
+    Ipv6Addr gateway;
+    Ipv4Addr src;
+    uint32_t mtu = 0; // 0 = no RTAX_MTU
+    uint32_t table = kMainTable;
+};
+
+struct OurLeftovers {
+    std::vector<Route4> routes4; // IPv4 routes with kRouteProtocol, any table
+    std::vector<Route6> routes6; // IPv6 routes with kRouteProtocol (we install none today)
+    std::vector<Addr4> addrs4;   // /32s in 192.0.0.0/29 with our label or IFA_PROTO
+};
+
+class KernelOps {
+public:
+    // Opens its own blocking NETLINK_ROUTE socket (independent of the monitor).
+    static Result<KernelOps> open();
+
+    // Adds `addr`/32 to the uplink: IFA_F_NOPREFIXROUTE, scope global, label
+    // clat_addr_label(ifname), IFA_PROTO kRouteProtocol (kernels >= 6.3 keep
+    // it; older ones ignore it). Already present = success (NLM_F_REPLACE).
+    Status add_clat_addr4(int ifindex, std::string_view ifname, const Ipv4Addr& addr);
+    // Removes it; already gone = success.
+    Status del_clat_addr4(int ifindex, std::string_view ifname, const Ipv4Addr& addr);
+
+    // Creates or replaces our default route (NLM_F_CREATE|NLM_F_REPLACE; the
+    // kernel matches dst/tos/metric, and kRouteMetric is ours alone). The src
+    // address must already be local (add_clat_addr4 first).
+    Status replace_clat_route4(const ClatRoute4& route);
+    // Removes our default route from `table` on `ifindex`; already gone = success.
+    Status del_clat_route4(int ifindex, std::string_view ifname, uint32_t table = kMainTable);
+    // Removes any route (as listed by list_ours) — crash recovery.
+    Status del_route4(const Route4& route);
+    Status del_route6(const Route6& route);
+
+    // Everything of ours the kernel holds now (left by an earlier run).
+    Result<OurLeftovers> list_ours();
+
+private:
+    explicit KernelOps(NlSocket sock) : sock_(std::move(sock)) {}
+    // Sends `msg` (consumed) and reads until the kernel's final answer: the
+    // ACK, or NLMSG_DONE of a dump, each reply going to `on_reply`. Errors
+    // carry `what` and the kernel's extended ACK message when it gave one.
+    Status request(nl_msg* msg, const std::string& what,
+                   const std::function<void(const NlMsg&)>& on_reply = {});
+    NlSocket sock_;
+};
+
+// IPv6 accept_ra of `ifname` as the kernel uses it (reads
+// /proc/sys/net/ipv6/conf/IF/{accept_ra,forwarding}; never writes).
+struct RaAcceptance {
+    int accept_ra = 0;
+    int forwarding = 0;
+    bool accepts() const { return accept_ra == 2 || (accept_ra == 1 && forwarding == 0); }
+};
+Result<RaAcceptance> read_ra_acceptance(std::string_view ifname);
+// A one-line warning when RAs (and so RA PREF64 options) are not processed on
+// `ifname`; nullopt when they are or the state cannot be read.
+std::optional<std::string> accept_ra_warning(std::string_view ifname);
+
+} // namespace colatrl
