@@ -2,25 +2,27 @@
 // colatrld's event loop: netlink events fill the network model, a deferred
 // event source derives the desired state and applies it (never inside a
 // netlink callback), timers handle PREF64 expiry and retries, signals stop
-// (SIGTERM/SIGINT: remove everything) and reload (SIGHUP).
+// (SIGTERM/SIGINT: remove everything) and reload (SIGHUP). Wiring only: what
+// the state should be, what is ours and how it is installed live in lib/.
+//
+//   daemon.cpp         setup, loop, signals, converge, timers, sd_notify
+//   daemon_pref64.cpp  RA PREF64 options and DNS64 discovery into the model
 #pragma once
 
 #include "apply/applier.hpp"
 #include "config/config.hpp"
 #include "model/derive.hpp"
 #include "model/netmodel.hpp"
+#include "nd/solicit.hpp"
 #include "rtnl/netlink.hpp"
+#include "sys/event.hpp"
 
 #include <chrono>
-#include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
-struct sd_event;
-struct sd_event_source;
 struct signalfd_siginfo;
 
 namespace colatrl {
@@ -73,24 +75,26 @@ private:
     void adopt_leftovers();
     bool refresh_ipv6_mtus();
     void log_changes(const DesiredState& next);
-    void update_inputs(const DesiredState& next);
     void update_resolver(const DesiredState& next);
     void schedule_timers(bool retry);
+    void arm_retry();
     void notify_status(const DesiredState& next);
     void solicit_routers(const DesiredState& next);
     void reload();
     void stop();
     void on_dad(int ifindex, const Ipv6Addr& addr, DadStatus status, const std::string& detail);
     void on_dns64(std::optional<Dns64Pref64> result, const std::string& why);
+    std::string name_of(int ifindex) const;
 
     DaemonOptions options_;
     Config config_;
-    sd_event* event_ = nullptr;
-    std::vector<sd_event_source*> signal_sources_;
-    sd_event_source* defer_ = nullptr;
-    sd_event_source* expiry_timer_ = nullptr;
-    sd_event_source* retry_timer_ = nullptr;
-    sd_event_source* mtu_timer_ = nullptr; // polls net.ipv6.conf.IF.mtu
+    // Declared first, so destroyed last: everything below may refer to it.
+    EventLoopPtr event_;
+    std::vector<EventSource> signal_sources_;
+    EventSource defer_;
+    EventSource expiry_timer_; // next RA PREF64 / DNS64 expiry, CLOCK_BOOTTIME
+    EventSource retry_timer_;  // after a failed apply, with back-off
+    EventSource mtu_timer_;    // polls net.ipv6.conf.IF.mtu
 
     NetworkModel model_;
     DeriveInputs inputs_;
@@ -101,6 +105,7 @@ private:
     std::unique_ptr<Applier> applier_;
     std::unique_ptr<Dns64Resolver> resolver_;
     std::unique_ptr<NetlinkMonitor> monitor_;
+    RsPlanner rs_;
 
     bool dumped_ = false;
     bool ready_ = false;
@@ -109,10 +114,6 @@ private:
     std::string last_status_;
     std::string last_dns64_why_;
     std::string resolver_signature_;
-    // Router Solicitations: links that should send one (at start, on
-    // oper-up) and when each last did (rate limit).
-    std::set<int> rs_wanted_;
-    std::map<int, Clock::time_point> rs_last_;
 };
 
 } // namespace colatrl

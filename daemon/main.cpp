@@ -13,7 +13,7 @@
 
 namespace {
 
-constexpr const char* kDefaultConfig = "/etc/colatrl/colatrld.conf";
+constexpr const char* kDefaultConfig = COLATRL_SYSCONFDIR "/colatrl/colatrld.conf";
 
 void usage(FILE* out) {
     std::fprintf(out,

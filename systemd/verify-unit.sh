@@ -8,7 +8,7 @@ command -v systemd-analyze >/dev/null 2>&1 || { echo "SKIP: systemd-analyze not 
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 daemon_dir=$(dirname "$(readlink -f "$2")")
-sed "s|@sbindir@|$daemon_dir|" "$1" >"$dir/colatrld.service"
+sed "s|@sbindir@|$daemon_dir|; s|@sysconfdir@|/etc|" "$1" >"$dir/colatrld.service"
 grep -q "^ExecStart=$daemon_dir/colatrld " "$dir/colatrld.service"
 systemd-analyze verify "$dir/colatrld.service"
 # Exposure must stay low (systemd rates 0-10; "OK" is below 5).

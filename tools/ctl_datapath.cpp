@@ -7,6 +7,7 @@
 #include "datapath/datapath.hpp"
 #include "datapath/datapath_config.hpp"
 #include "inet/ip.hpp"
+#include "sys/procsys.hpp"
 
 #include <net/if.h>
 
@@ -16,7 +17,6 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 
 namespace colatrl::ctl {
@@ -52,11 +52,8 @@ Result<LinkFacts> link_facts(const std::string& name) {
 
 // The IPv6 MTU of the link (may be below the link MTU), else the link MTU.
 uint32_t ipv6_mtu_of(const std::string& name, uint32_t link_mtu) {
-    std::ifstream in("/proc/sys/net/ipv6/conf/" + name + "/mtu");
-    uint32_t v = 0;
-    if (!(in >> v) || v < 1280) {
-        v = link_mtu;
-    }
+    auto m = ProcSys{}.ipv6_mtu(name);
+    const uint32_t v = m && *m >= 1280 ? *m : link_mtu;
     return std::min<uint32_t>(v, 65535); // loopback says 65536
 }
 

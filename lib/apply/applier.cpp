@@ -27,13 +27,18 @@ std::string route_text(const Route4Spec& r) {
 
 } // namespace
 
+void Applier::note(ApplyResult& out, int ifindex, const std::string& ifname, log::Level level,
+                   std::string text) {
+    out.events.push_back({ifindex, log::Entry{level, ifname, std::move(text), {}}});
+}
+
 bool Applier::check(const Status& s, const LinkPlan& plan, const std::string& what,
                     ApplyResult& out) {
     if (s) {
-        out.events.push_back({plan.ifindex, plan.name, 7, what});
+        note(out, plan.ifindex, plan.name, log::debug, what);
         return true;
     }
-    out.events.push_back({plan.ifindex, plan.name, 3, what + " failed: " + s.error().message});
+    note(out, plan.ifindex, plan.name, log::err, what + " failed: " + s.error().message);
     out.retry = true;
     return false;
 }
@@ -74,6 +79,16 @@ ApplyResult Applier::apply(const DesiredState& desired) {
 }
 
 void Applier::converge(const LinkPlan& plan, ApplyResult& out) {
+    std::optional<InstalledLink> before;
+    if (auto it = installed_.find(plan.ifindex); it != installed_.end()) {
+        before = it->second;
+    }
+    if (!install(plan, out)) {
+        roll_back(plan, before, out);
+    }
+}
+
+bool Applier::install(const LinkPlan& plan, ApplyResult& out) {
     const int ifindex = plan.ifindex;
     auto inst_it = installed_.find(ifindex);
     const bool have = inst_it != installed_.end();
@@ -92,19 +107,19 @@ void Applier::converge(const LinkPlan& plan, ApplyResult& out) {
             dad_.erase(ifindex);
             if (!check(ops_.start_dad(ifindex, plan.clat6), plan,
                        "DAD for " + plan.clat6.str() + " started", out)) {
-                return;
+                return false;
             }
             dad_[ifindex] = Dad{plan.clat6, DadStatus::running};
             out.dad_pending = true;
-            return;
+            return true;
         }
         if (d->second.status == DadStatus::running) {
             out.dad_pending = true;
-            return;
+            return true;
         }
         if (d->second.status == DadStatus::duplicate) {
             // The daemon moves to the next candidate; nothing to do here.
-            return;
+            return true;
         }
     }
 
@@ -116,7 +131,7 @@ void Applier::converge(const LinkPlan& plan, ApplyResult& out) {
         if (inst.adopted_clat6 == plan.clat6 || dad_.count(ifindex) != 0) {
             if (!check(ops_.claim_anycast(ifindex, plan.clat6), plan,
                        "anycast claim of " + plan.clat6.str(), out)) {
-                return;
+                return false;
             }
             inst.anycasts.push_back(plan.clat6);
             inst.adopted_clat6.reset();
@@ -132,13 +147,13 @@ void Applier::converge(const LinkPlan& plan, ApplyResult& out) {
             // A reused slot starts from zero; failure only skews statistics.
             auto s = ops_.reset_counters(plan.dp.counter_slot);
             if (!s) {
-                out.events.push_back(
-                    {ifindex, plan.name, 4, "resetting counters failed: " + s.error().message});
+                note(out, ifindex, plan.name, log::warning,
+                     "resetting counters failed: " + s.error().message);
             }
         }
         if (!check(ops_.set_config(ifindex, plan.dp), plan,
                    "datapath config " + describe_config(plan.dp), out)) {
-            return;
+            return false;
         }
         inst.config = plan.dp;
     }
@@ -146,7 +161,7 @@ void Applier::converge(const LinkPlan& plan, ApplyResult& out) {
     // 4. Programs on the link.
     if (!inst.attached || inst.arphrd != plan.arphrd) {
         if (!check(ops_.attach(ifindex, plan.arphrd), plan, "datapath attached", out)) {
-            return;
+            return false;
         }
         inst.attached = true;
         inst.arphrd = plan.arphrd;
@@ -157,7 +172,7 @@ void Applier::converge(const LinkPlan& plan, ApplyResult& out) {
     if (!contains(inst.addrs4, plan.clat4)) {
         if (!check(ops_.add_addr4(ifindex, plan.name, plan.clat4), plan,
                    "address " + plan.clat4.str() + "/32 added", out)) {
-            return;
+            return false;
         }
         inst.addrs4.push_back(plan.clat4);
     }
@@ -166,12 +181,13 @@ void Applier::converge(const LinkPlan& plan, ApplyResult& out) {
     Route4Spec want{ifindex, plan.name, plan.gateway, plan.clat4, plan.route4_mtu};
     if (inst.route4 != want) {
         if (!check(ops_.replace_route4(want), plan, "route " + route_text(want), out)) {
-            return;
+            return false;
         }
         inst.route4 = want;
     }
 
-    // 7. Break what the new state no longer uses.
+    // 7. Break what the new state no longer uses. The new state works
+    //    already: a failure here is retried, not rolled back.
     for (auto it = inst.addrs4.begin(); it != inst.addrs4.end();) {
         if (*it == plan.clat4) {
             ++it;
@@ -179,7 +195,7 @@ void Applier::converge(const LinkPlan& plan, ApplyResult& out) {
         }
         if (!check(ops_.del_addr4(ifindex, plan.name, *it), plan,
                    "old address " + it->str() + " removed", out)) {
-            return;
+            break;
         }
         it = inst.addrs4.erase(it);
     }
@@ -189,37 +205,37 @@ void Applier::converge(const LinkPlan& plan, ApplyResult& out) {
             continue;
         }
         ops_.release_anycast(ifindex, *it);
-        out.events.push_back(
-            {ifindex, plan.name, 7, "anycast claim of " + it->str() + " released"});
+        note(out, ifindex, plan.name, log::debug, "anycast claim of " + it->str() + " released");
         it = inst.anycasts.erase(it);
     }
+    return true;
 }
 
 void Applier::teardown(int ifindex, InstalledLink& link, ApplyResult& out) {
     // Reverse order of installation. Errors are reported but do not stop the
     // rest: the link may be gone already, which removes most of it anyway.
-    auto note = [&](const Status& s, const std::string& what) {
+    auto done = [&](const Status& s, const std::string& what) {
         if (s) {
-            out.events.push_back({ifindex, link.name, 7, what});
+            note(out, ifindex, link.name, log::debug, what);
         } else {
-            out.events.push_back({ifindex, link.name, 4, what + " failed: " + s.error().message});
+            note(out, ifindex, link.name, log::warning, what + " failed: " + s.error().message);
         }
     };
     if (link.route4) {
-        note(ops_.del_route4(ifindex, link.name), "route removed");
+        done(ops_.del_route4(ifindex, link.name), "route removed");
     }
     for (const auto& a : link.addrs4) {
-        note(ops_.del_addr4(ifindex, link.name, a), "address " + a.str() + "/32 removed");
+        done(ops_.del_addr4(ifindex, link.name, a), "address " + a.str() + "/32 removed");
     }
     if (link.config) {
-        note(ops_.remove_config(ifindex), "datapath config removed");
+        done(ops_.remove_config(ifindex), "datapath config removed");
     }
     if (link.attached || link.stale_filters) {
-        note(ops_.detach(ifindex), "datapath detached");
+        done(ops_.detach(ifindex), "datapath detached");
     }
     for (const auto& a : link.anycasts) {
         ops_.release_anycast(ifindex, a);
-        out.events.push_back({ifindex, link.name, 7, "anycast claim of " + a.str() + " released"});
+        note(out, ifindex, link.name, log::debug, "anycast claim of " + a.str() + " released");
     }
     auto d = dad_.find(ifindex);
     if (d != dad_.end()) {
@@ -228,6 +244,71 @@ void Applier::teardown(int ifindex, InstalledLink& link, ApplyResult& out) {
         }
         dad_.erase(d);
     }
+}
+
+namespace {
+// A CLAT that carried traffic: programs on the link and our route.
+bool working(const InstalledLink& l) {
+    return l.route4.has_value() && (l.attached || l.stale_filters);
+}
+} // namespace
+
+void Applier::roll_back(const LinkPlan& plan, const std::optional<InstalledLink>& before,
+                        ApplyResult& out) {
+    const int ifindex = plan.ifindex;
+    auto it = installed_.find(ifindex);
+    if (it == installed_.end()) {
+        return; // the failed step was the first: nothing was installed
+    }
+    if (before && working(*before) && restore(plan, *before, it->second, out)) {
+        it->second = *before;
+        note(out, ifindex, plan.name, log::notice, "change failed; previous CLAT state kept");
+        return;
+    }
+    teardown(ifindex, it->second, out);
+    installed_.erase(it);
+    note(out, ifindex, plan.name, log::notice, "setup failed part-way; removed what it installed");
+}
+
+bool Applier::restore(const LinkPlan& plan, const InstalledLink& before, InstalledLink& now,
+                      ApplyResult& out) {
+    const int ifindex = plan.ifindex;
+    // Programs of a crashed run replaced by ours cannot be brought back.
+    if (before.stale_filters && now.attached) {
+        return false;
+    }
+    if (now.attached && !before.attached && !before.stale_filters) {
+        return false;
+    }
+    if (now.attached && before.attached && now.arphrd != before.arphrd &&
+        !check(ops_.attach(ifindex, before.arphrd), plan, "previous datapath attached", out)) {
+        return false;
+    }
+    if (now.route4 != before.route4 &&
+        !check(ops_.replace_route4(*before.route4), plan,
+               "previous route " + route_text(*before.route4), out)) {
+        return false;
+    }
+    if (now.config && !(before.config && same_config(*now.config, *before.config))) {
+        const Status s =
+            before.config ? ops_.set_config(ifindex, *before.config) : ops_.remove_config(ifindex);
+        if (!check(s, plan, "previous datapath config", out)) {
+            return false;
+        }
+    }
+    for (const auto& a : now.addrs4) {
+        if (!contains(before.addrs4, a) && !check(ops_.del_addr4(ifindex, plan.name, a), plan,
+                                                  "new address " + a.str() + "/32 removed", out)) {
+            return false;
+        }
+    }
+    for (const auto& a : now.anycasts) {
+        if (!contains(before.anycasts, a)) {
+            ops_.release_anycast(ifindex, a);
+            note(out, ifindex, plan.name, log::debug, "anycast claim of " + a.str() + " released");
+        }
+    }
+    return true;
 }
 
 ApplyResult Applier::remove_all() {

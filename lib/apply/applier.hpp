@@ -5,10 +5,14 @@
 //   update -> release of the old claim; the IPv4 route is replaced in place,
 //   never deleted and re-added; a new CLAT IPv4 is added before the route
 //   switches to it and removed after.
+// A step that fails leaves nothing half-installed: a link that had a working
+// CLAT gets its previous state back, any other link is cleared, and the
+// result asks for a retry.
 // The side effects sit behind ApplyOps so the diff logic is unit-testable
 // with a recording fake; RealApplyOps (applier_ops.hpp) is the kernel one.
 #pragma once
 
+#include "base/log_entry.hpp"
 #include "base/result.hpp"
 #include "colatrl_shared.h"
 #include "inet/ip.hpp"
@@ -71,9 +75,7 @@ struct InstalledLink {
 // One readable line per change, for the log (INTERFACE= field = ifname).
 struct ApplyEvent {
     int ifindex = 0;
-    std::string ifname;
-    int priority = 7; // syslog level: 3 error, 6 info, 7 debug
-    std::string text;
+    log::Entry log;
 };
 
 struct ApplyResult {
@@ -108,8 +110,18 @@ private:
         DadStatus status = DadStatus::running;
     };
     void converge(const LinkPlan& plan, ApplyResult& out);
+    // The steps of converge(); false when one failed.
+    bool install(const LinkPlan& plan, ApplyResult& out);
+    // After a failed step: back to `before` when it was a working CLAT, else
+    // (or when restoring fails too) nothing on the link.
+    void roll_back(const LinkPlan& plan, const std::optional<InstalledLink>& before,
+                   ApplyResult& out);
+    bool restore(const LinkPlan& plan, const InstalledLink& before, InstalledLink& now,
+                 ApplyResult& out);
     void teardown(int ifindex, InstalledLink& link, ApplyResult& out);
     bool check(const Status& s, const LinkPlan& plan, const std::string& what, ApplyResult& out);
+    static void note(ApplyResult& out, int ifindex, const std::string& ifname, log::Level level,
+                     std::string text);
 
     ApplyOps& ops_;
     std::map<int, InstalledLink> installed_;

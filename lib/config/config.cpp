@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "config/config.hpp"
 
+#include "base/ifname.hpp"
 #include "clat/markers.hpp"
 #include "inet/rfc6052.hpp"
 
@@ -21,7 +22,6 @@ namespace colatrl {
 namespace {
 
 constexpr std::string_view kSection = "CLAT";
-constexpr std::size_t kIfNameMax = 16; // IFNAMSIZ, including the terminating NUL
 
 std::vector<std::string> split_words(std::string_view v) {
     std::vector<std::string> out;
@@ -55,14 +55,8 @@ using KeyParser = std::string (*)(Config& cfg, std::string_view value);
 std::string parse_interfaces(Config& cfg, std::string_view value) {
     cfg.interfaces.clear();
     for (const std::string& name : split_words(value)) {
-        if (name.size() >= kIfNameMax) {
-            return "Interfaces=: interface name '" + name + "' is longer than 15 characters";
-        }
-        if (name.find('/') != std::string::npos || name.find(':') != std::string::npos) {
-            return "Interfaces=: interface name '" + name + "' contains '/' or ':'";
-        }
-        if (name == "." || name == "..") {
-            return "Interfaces=: '" + name + "' is not a valid interface name";
+        if (auto s = check_ifname(name); !s) {
+            return "Interfaces=: " + s.error().message;
         }
         if (std::find(cfg.interfaces.begin(), cfg.interfaces.end(), name) != cfg.interfaces.end()) {
             return "Interfaces=: interface '" + name + "' is listed twice";

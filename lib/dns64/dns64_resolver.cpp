@@ -6,8 +6,6 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/random.h>
-#include <systemd/sd-event.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -265,17 +263,14 @@ Dns64Resolver::~Dns64Resolver() {
 }
 
 void Dns64Resolver::finish_query() {
-    io_ = sd_event_source_disable_unref(io_);
-    if (fd_ >= 0) {
-        close(fd_);
-        fd_ = -1;
-    }
+    io_.reset();
+    fd_ = UniqueFd{};
     waiting_reply_ = false;
 }
 
 void Dns64Resolver::stop() {
     finish_query();
-    timer_ = sd_event_source_disable_unref(timer_);
+    timer_.reset();
     active_ = false;
     backoff_ = std::chrono::seconds{0};
 }
@@ -287,7 +282,7 @@ void Dns64Resolver::restart() {
 
 void Dns64Resolver::run() {
     finish_query();
-    timer_ = sd_event_source_disable_unref(timer_);
+    timer_.reset();
     active_ = true;
     std::ifstream f(resolv_conf_);
     std::stringstream ss;
@@ -301,24 +296,43 @@ void Dns64Resolver::run() {
     send_to_current();
 }
 
+void Dns64Resolver::broken(const Error& e) {
+    stop();
+    cb_(std::nullopt, "DNS64 discovery stopped: " + e.message);
+}
+
 void Dns64Resolver::schedule(std::chrono::milliseconds after) {
-    timer_ = sd_event_source_disable_unref(timer_);
-    uint64_t now = 0;
-    sd_event_now(event_, CLOCK_MONOTONIC, &now);
-    const auto usec = static_cast<uint64_t>(after.count()) * 1000;
-    sd_event_add_time(event_, &timer_, CLOCK_MONOTONIC, now + usec, 100000, on_timer, this);
+    // A point in time on CLOCK_BOOTTIME: a TTL that ran out during a suspend
+    // is asked again at resume.
+    auto t = timer_at(event_, Clock::now() + after, on_timer, this, "dns64-next-run",
+                      std::chrono::milliseconds{100});
+    if (!t) {
+        broken(t.error());
+        return;
+    }
+    timer_ = std::move(*t);
+}
+
+void Dns64Resolver::arm_timeout() {
+    auto t = timer_after(event_, query_timeout, on_timer, this, "dns64-query-timeout",
+                         std::chrono::milliseconds{100});
+    if (!t) {
+        broken(t.error());
+        return;
+    }
+    timer_ = std::move(*t);
 }
 
 void Dns64Resolver::send_to_current() {
     finish_query();
     const Nameserver& ns = servers_[server_];
-    fd_ = socket(ns.addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) {
+    UniqueFd fd(socket(ns.addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) {
         next_server();
         return;
     }
     // connect() so only the server's replies reach this socket.
-    if (connect(fd_, reinterpret_cast<const sockaddr*>(&ns.addr), ns.len) != 0) {
+    if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&ns.addr), ns.len) != 0) {
         next_server();
         return;
     }
@@ -326,13 +340,19 @@ void Dns64Resolver::send_to_current() {
         id_ = static_cast<uint16_t>(id_ * 31 + 7);
     }
     auto q = build_aaaa_query(id_, kWkn);
-    if (send(fd_, q.data(), q.size(), 0) < 0) {
+    if (send(fd.get(), q.data(), q.size(), 0) < 0) {
         next_server();
         return;
     }
-    sd_event_add_io(event_, &io_, fd_, EPOLLIN, on_io, this);
+    auto io = add_io(event_, fd.get(), EPOLLIN, on_io, this, "dns64-query");
+    if (!io) {
+        broken(io.error());
+        return;
+    }
+    fd_ = std::move(fd);
+    io_ = std::move(*io);
     waiting_reply_ = true;
-    schedule(std::chrono::duration_cast<std::chrono::milliseconds>(query_timeout));
+    arm_timeout();
 }
 
 void Dns64Resolver::next_server() {
@@ -400,7 +420,7 @@ int Dns64Resolver::on_io(sd_event_source*, int fd, uint32_t, void* userdata) {
         return 0; // not ours or garbage: keep waiting until the timeout
     }
     self->finish_query();
-    self->timer_ = sd_event_source_disable_unref(self->timer_);
+    self->timer_.reset();
     if (a->rcode != 0 && a->rcode != 3) {
         // SERVFAIL, REFUSED...: try the next server.
         self->next_server();
@@ -412,7 +432,7 @@ int Dns64Resolver::on_io(sd_event_source*, int fd, uint32_t, void* userdata) {
 
 int Dns64Resolver::on_timer(sd_event_source*, uint64_t, void* userdata) {
     auto* self = static_cast<Dns64Resolver*>(userdata);
-    self->timer_ = sd_event_source_disable_unref(self->timer_);
+    self->timer_.reset();
     if (self->waiting_reply_) {
         self->next_server();
     } else {

@@ -8,8 +8,10 @@
 #pragma once
 
 #include "base/result.hpp"
+#include "base/unique_fd.hpp"
 #include "inet/ip.hpp"
 #include "model/netmodel.hpp"
+#include "sys/event.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -22,9 +24,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-struct sd_event;
-struct sd_event_source;
 
 namespace colatrl {
 
@@ -72,6 +71,8 @@ public:
     void restart();
     // Discovery not needed any more: cancels queries and timers.
     void stop();
+    // False after stop(), and when discovery had to stop by itself (an event
+    // source could not be added; the callback said why): restart() again.
     bool active() const noexcept { return active_; }
 
     std::chrono::seconds query_timeout{2};
@@ -85,6 +86,8 @@ private:
     void next_server();
     void finish_query();
     void schedule(std::chrono::milliseconds after); // next discovery run
+    void arm_timeout();                             // for the query in flight
+    void broken(const Error& e);                    // cannot go on: stop, report
     void handle(const DnsAaaaAnswer& a);
     void failed(const std::string& why);
 
@@ -95,9 +98,9 @@ private:
     std::vector<Nameserver> servers_;
     size_t server_ = 0;
     uint16_t id_ = 0;
-    int fd_ = -1;
-    sd_event_source* io_ = nullptr;
-    sd_event_source* timer_ = nullptr; // query timeout or next run
+    UniqueFd fd_;
+    EventSource io_;
+    EventSource timer_; // query timeout (CLOCK_MONOTONIC) or next run (CLOCK_BOOTTIME)
     bool waiting_reply_ = false;
     std::chrono::seconds backoff_{0};
 };

@@ -41,6 +41,8 @@ std::string_view to_string(OffReason r) {
         return "link down";
     case OffReason::no_ipv6_route:
         return "no IPv6 default route";
+    case OffReason::no_ipv6_gateway:
+        return "no IPv6 gateway";
     case OffReason::no_ipv6_prefix:
         return "no usable global /64";
     case OffReason::native_ipv4:
@@ -89,6 +91,19 @@ std::string LinkPlan::describe() const {
     }
     s += ", mtu " + std::to_string(route4_mtu);
     return s;
+}
+
+bool LinkPlan::connected() const noexcept {
+    switch (off) {
+    case OffReason::not_selected:
+    case OffReason::link_down:
+    case OffReason::no_ipv6_route:
+    case OffReason::no_ipv6_prefix:
+    case OffReason::unsupported_link:
+        return false;
+    default:
+        return prefix64.has_value();
+    }
 }
 
 size_t DesiredState::active_count() const {
@@ -196,16 +211,21 @@ Pref64Choice choose_pref64(const NetworkModel& m, const Config& c, int ifindex,
         return {c.pref64, Pref64Source::config};
     }
     if (c.discover_ra) {
-        // Newest announced wins (RFC 9872 / renumbering); ties: longest-lived, lowest.
+        // Newest announced wins (RFC 9872 / renumbering); ties (first
+        // announced in the same RA): the longer lifetime as announced, then
+        // the lowest prefix, so the order of an RA's options does not matter.
         const RaPref64* best = nullptr;
+        auto lifetime = [](const RaPref64& p) {
+            return p.expires - p.last_seen;
+        };
         for (const auto& p : m.ra_pref64) {
             if (p.ifindex != ifindex || p.expires <= now || !validate_pref64(p.prefix)) {
                 continue;
             }
             if (!best || p.first_seen > best->first_seen ||
                 (p.first_seen == best->first_seen &&
-                 (p.expires > best->expires ||
-                  (p.expires == best->expires && p.prefix < best->prefix)))) {
+                 (lifetime(p) > lifetime(*best) ||
+                  (lifetime(p) == lifetime(*best) && p.prefix < best->prefix)))) {
                 best = &p;
             }
         }
@@ -242,9 +262,11 @@ DesiredState derive(const NetworkModel& model, const Config& config, const Deriv
         p.ifindex = ifindex;
         p.name = link.name;
         p.arphrd = link.type;
-        auto set_off = [&p](OffReason r) {
+        // The first reason found is the one reported, with its own detail.
+        auto set_off = [&p](OffReason r, std::string detail = {}) {
             if (p.active()) {
                 p.off = r;
+                p.detail = std::move(detail);
             }
         };
 
@@ -262,13 +284,16 @@ DesiredState derive(const NetworkModel& model, const Config& config, const Deriv
             set_off(OffReason::link_down);
         }
         if (auto v = variant_for_arphrd(link.type); !v) {
-            set_off(OffReason::unsupported_link);
-            p.detail = v.error().message;
+            set_off(OffReason::unsupported_link, v.error().message);
         }
         const Route6* r6 = best_default6(model, ifindex);
         if (!r6) {
             set_off(OffReason::no_ipv6_route);
         } else {
+            if (!r6->gw) {
+                set_off(OffReason::no_ipv6_gateway,
+                        "device route only; point-to-point uplinks are not supported yet");
+            }
             p.gateway = r6->gw;
             // Device IPv6 MTU (RA MTU) if known, else the link MTU; a route
             // MTU only ever lowers it.
@@ -405,6 +430,28 @@ DesiredState derive(const NetworkModel& model, const Config& config, const Deriv
         p->dp = *dp;
     }
     return out;
+}
+
+void remember_choices(DeriveInputs& inputs, const DesiredState& next) {
+    std::map<int, uint32_t> slots;
+    std::map<int, Ipv4Addr> clat4;
+    std::map<int, Ipv6Prefix> prefixes;
+    for (const auto& [ifindex, p] : next.links) {
+        if (p.active()) {
+            slots[ifindex] = p.counter_slot;
+            clat4[ifindex] = p.clat4;
+        }
+        if (p.prefix64) {
+            prefixes[ifindex] = *p.prefix64;
+        }
+    }
+    inputs.counter_slots = std::move(slots);
+    inputs.clat4 = std::move(clat4);
+    inputs.prefix64 = std::move(prefixes);
+    std::erase_if(inputs.dad_counter, [&](const auto& kv) {
+        auto it = inputs.prefix64.find(kv.first.first);
+        return it == inputs.prefix64.end() || it->second != kv.first.second;
+    });
 }
 
 } // namespace colatrl

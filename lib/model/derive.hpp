@@ -3,10 +3,11 @@
 // link should have. No side effects, no clock reads (the caller passes `now`),
 // so unit tests drive it with scripted network states.
 //
-// Decisions documented here (see also DESIGN.md):
+// Decisions documented here (see also docs/decisions.md):
 //  - Uplink: oper-up, not loopback, an IPv6 default route in the main table
-//    and a usable global /64 (scope global, not tentative/deprecated/
-//    dad-failed, preferred lifetime > 0). Interfaces= restricts candidates to
+//    with a next hop (our IPv4 route goes "via inet6 GW"; device-only routes
+//    of point-to-point links are not supported yet) and a usable global /64 (scope global, not
+//    tentative/deprecated/ dad-failed, preferred lifetime > 0). Interfaces= restricts candidates to
 //    the named links; those still need the route and the /64 to be usable.
 //  - Native IPv4 (Mode=auto keeps the CLAT off): an IPv4 default route on
 //    that link in the main table whose protocol is not ours. A global IPv4
@@ -44,6 +45,7 @@ enum class OffReason {
     not_selected,     // not in Interfaces=
     link_down,        // not oper-up
     no_ipv6_route,    // no IPv6 default route
+    no_ipv6_gateway,  // the IPv6 default route has no next hop (point-to-point)
     no_ipv6_prefix,   // no usable global /64
     native_ipv4,      // Mode=auto and an IPv4 default route that is not ours
     mode_off,         // Mode=off
@@ -77,6 +79,8 @@ struct LinkPlan {
     colatrl_config dp{};
 
     bool active() const noexcept { return off == OffReason::none; }
+    // The link has IPv6 connectivity (so PREF64 discovery makes sense there).
+    bool connected() const noexcept;
     bool operator==(const LinkPlan& o) const; // field-wise, dp byte-wise
     // One line for logs and STATUS=.
     std::string describe() const;
@@ -105,6 +109,11 @@ struct DeriveInputs {
 
 DesiredState derive(const NetworkModel& model, const Config& config, const DeriveInputs& inputs,
                     Clock::time_point now);
+
+// After a run: the sticky choices (slot, CLAT IPv4, /64) follow what `next`
+// wants; links that left give theirs up, and DAD counters of /64s no longer
+// on their link are dropped. `own4` is left to the caller (what is installed).
+void remember_choices(DeriveInputs& inputs, const DesiredState& next);
 
 // Byte-wise equality of the C struct shared with the programs.
 bool same_config(const colatrl_config& a, const colatrl_config& b);

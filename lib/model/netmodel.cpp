@@ -66,6 +66,7 @@ bool NetworkModel::erase_link(int ifindex) {
     changed |= std::erase_if(routes4, on_link) > 0;
     changed |= std::erase_if(routes6, on_link) > 0;
     changed |= std::erase_if(ra_pref64, on_link) > 0;
+    std::erase_if(ra_superseded, on_link);
     return changed;
 }
 
@@ -101,24 +102,57 @@ bool NetworkModel::update_ra_pref64(int ifindex, const Ipv6Addr& router, const I
     auto same = [&](const RaPref64& x) {
         return x.ifindex == ifindex && x.router == router && x.prefix == prefix;
     };
+    // Superseded entries only matter to the RA that superseded them (their
+    // last_seen is set to the moment they were superseded).
+    std::erase_if(ra_superseded, [now](const RaPref64& x) { return x.last_seen + kRaBurst < now; });
     if (lifetime.count() <= 0) {
+        std::erase_if(ra_superseded, same);
         return std::erase_if(ra_pref64, same) > 0;
     }
     RaPref64 entry{ifindex, router, prefix, now + lifetime, now, now};
     auto it = std::find_if(ra_pref64.begin(), ra_pref64.end(), same);
-    if (it == ra_pref64.end()) {
-        std::erase_if(ra_pref64, [&](const RaPref64& x) {
-            return x.ifindex == ifindex && x.router == router && x.last_seen + kRaBurst < now;
-        });
+    if (it != ra_pref64.end()) {
+        // A refresh only moves the expiry; still report it, since "newest
+        // wins" ordering in the derivation depends on it.
+        entry.first_seen = it->first_seen;
+        const bool changed = !(*it == entry);
+        *it = entry;
+        return changed;
+    }
+    if (auto s = std::find_if(ra_superseded.begin(), ra_superseded.end(), same);
+        s != ra_superseded.end()) {
+        // Superseded by a new prefix of this same RA: part of the set again.
+        entry.first_seen = s->first_seen;
+        ra_superseded.erase(s);
         ra_pref64.push_back(entry);
         return true;
     }
-    // A refresh only moves the expiry; still report it, since "newest wins"
-    // ordering in the derivation depends on it.
-    entry.first_seen = it->first_seen;
-    const bool changed = !(*it == entry);
-    *it = entry;
-    return changed;
+    // New: first announced with this RA, so it dates from the RA's first
+    // option, as every other prefix that is new in the same RA.
+    auto this_ra = [&](const RaPref64& x) {
+        return x.ifindex == ifindex && x.router == router && x.last_seen + kRaBurst >= now;
+    };
+    for (const auto* list : {&ra_pref64, &ra_superseded}) {
+        for (const auto& x : *list) {
+            if (this_ra(x) && x.last_seen < entry.first_seen) {
+                entry.first_seen = x.last_seen;
+            }
+        }
+    }
+    for (auto old = ra_pref64.begin(); old != ra_pref64.end();) {
+        if (old->ifindex != ifindex || old->router != router || this_ra(*old)) {
+            ++old;
+            continue;
+        }
+        if (old->expires > now) { // an expired one is gone, not superseded
+            RaPref64 gone = *old;
+            gone.last_seen = now;
+            ra_superseded.push_back(gone);
+        }
+        old = ra_pref64.erase(old);
+    }
+    ra_pref64.push_back(entry);
+    return true;
 }
 
 bool NetworkModel::expire(Clock::time_point now) {

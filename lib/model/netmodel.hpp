@@ -4,6 +4,7 @@
 // and read by the pure desired-state derivation. No side effects here.
 #pragma once
 
+#include "base/boot_clock.hpp"
 #include "clat/markers.hpp"
 #include "inet/ip.hpp"
 
@@ -16,7 +17,8 @@
 
 namespace colatrl {
 
-using Clock = std::chrono::steady_clock;
+// Lifetimes run on CLOCK_BOOTTIME: they go on expiring during a suspend.
+using Clock = BootClock;
 
 struct Link {
     int ifindex = 0;
@@ -95,6 +97,9 @@ struct Dns64Pref64 {
     bool operator==(const Dns64Pref64&) const = default;
 };
 
+// The options of one RA arrive as separate RTM_NEWNDUSEROPT messages within
+// milliseconds: updates from one router closer together than this belong to
+// the same RA.
 inline constexpr std::chrono::milliseconds kRaBurst{500};
 
 struct NetworkModel {
@@ -104,6 +109,10 @@ struct NetworkModel {
     std::vector<Route4> routes4;
     std::vector<Route6> routes6;
     std::vector<RaPref64> ra_pref64;
+    // RA PREF64s a newer RA of their router superseded less than kRaBurst
+    // ago: when the same RA announces one of them after the new prefix, it
+    // comes back as it was (first_seen kept), not as a newly announced one.
+    std::vector<RaPref64> ra_superseded;
     std::optional<Dns64Pref64> dns64;
 
     // Each returns true when the model changed, so callers can skip work.
@@ -119,10 +128,12 @@ struct NetworkModel {
     bool erase_route6(const Route6& r);
     // Lifetime 0 withdraws (RFC 8781 §4.1); otherwise refreshes the expiry.
     // A router's latest RA defines its current PREF64 set: when it announces
-    // a prefix new to us, its prefixes that were not in the same RA (options
-    // of one RA arrive within milliseconds, kRaBurst) are superseded and
-    // dropped even while their lifetime runs, so an old prefix does not come
-    // back when the new one expires.
+    // a prefix new to us, its prefixes that were not in the same RA (kRaBurst)
+    // are superseded and dropped even while their lifetime runs, so an old
+    // prefix does not come back when the new one expires. The prefixes of one
+    // RA are one set whatever the order of its options: a superseded prefix
+    // that the same RA announces after the new one keeps its first_seen, so
+    // the new one stays the newest.
     bool update_ra_pref64(int ifindex, const Ipv6Addr& router, const Ipv6Prefix& prefix,
                           std::chrono::seconds lifetime, Clock::time_point now);
     bool expire(Clock::time_point now); // drop expired RA PREF64s / DNS64 result

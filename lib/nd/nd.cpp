@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "nd/nd.hpp"
 
+#include "sys/procsys.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <optional>
 
 #include <net/if.h>
@@ -15,7 +16,6 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <systemd/sd-event.h>
 #include <unistd.h>
 
 namespace colatrl {
@@ -214,28 +214,13 @@ Status send_router_solicit(int ifindex, const Ipv6Addr& link_local) {
     return {};
 }
 
-namespace {
-std::optional<long> read_long(const std::string& path) {
-    std::ifstream f(path);
-    long v = 0;
-    if (!(f >> v)) {
-        return std::nullopt;
-    }
-    return v;
-}
-} // namespace
-
 DadOptions dad_options_for(std::string_view ifname, DadOptions fallback) {
     DadOptions o = fallback;
-    if (ifname.empty() || ifname.find('/') != std::string_view::npos || ifname == "." ||
-        ifname == "..") {
-        return o;
-    }
-    const std::string n(ifname);
-    if (auto t = read_long("/proc/sys/net/ipv6/conf/" + n + "/dad_transmits"); t && *t >= 0) {
+    const ProcSys sys;
+    if (auto t = sys.ipv6_conf(ifname, "dad_transmits"); t && *t >= 0) {
         o.transmits = static_cast<unsigned>(*t);
     }
-    if (auto r = read_long("/proc/sys/net/ipv6/neigh/" + n + "/retrans_time_ms"); r && *r > 0) {
+    if (auto r = sys.ipv6_neigh(ifname, "retrans_time_ms"); r && *r > 0) {
         o.retrans = std::chrono::milliseconds(*r);
     }
     return o;
@@ -252,8 +237,8 @@ DadProbe::~DadProbe() {
 }
 
 void DadProbe::stop() {
-    io_ = sd_event_source_disable_unref(io_);
-    timer_ = sd_event_source_disable_unref(timer_);
+    io_.reset();
+    timer_.reset();
     fd_ = UniqueFd{};
 }
 
@@ -301,10 +286,13 @@ Status DadProbe::start(sd_event* event, Callback done) {
         return sys_error(errno, "DAD of " + where + ": getrandom");
     }
     fd_ = std::move(fd);
-    if (int r = sd_event_add_io(event, &io_, fd_.get(), EPOLLIN, &DadProbe::on_io, this); r < 0) {
+    auto io = add_io(event, fd_.get(), EPOLLIN, &DadProbe::on_io, this, "dad-probe-io");
+    if (!io) {
         stop();
-        return sys_error(r, "DAD of " + where + ": sd_event_add_io");
+        return Error{io.error().code, "DAD of " + where + ": " + io.error().message,
+                     io.error().sys_errno};
     }
+    io_ = std::move(*io);
     sent_ = 0;
     if (options_.transmits > 0) {
         if (auto st = send_ns(); !st) {
@@ -312,17 +300,18 @@ Status DadProbe::start(sd_event* event, Callback done) {
             return st;
         }
     }
-    const auto usec =
+    const auto after =
         options_.transmits == 0
-            ? uint64_t{0}
-            : static_cast<uint64_t>(
-                  std::chrono::duration_cast<std::chrono::microseconds>(options_.retrans).count());
-    if (int r = sd_event_add_time_relative(event, &timer_, CLOCK_MONOTONIC, usec, 1000,
-                                           &DadProbe::on_timer, this);
-        r < 0) {
+            ? std::chrono::microseconds{0}
+            : std::chrono::duration_cast<std::chrono::microseconds>(options_.retrans);
+    auto timer = timer_after(event, after, &DadProbe::on_timer, this, "dad-probe-timer",
+                             std::chrono::milliseconds{1});
+    if (!timer) {
         stop();
-        return sys_error(r, "DAD of " + where + ": timer");
+        return Error{timer.error().code, "DAD of " + where + ": " + timer.error().message,
+                     timer.error().sys_errno};
     }
+    timer_ = std::move(*timer);
     done_ = std::move(done);
     return {};
 }
@@ -411,10 +400,12 @@ int DadProbe::on_timer(sd_event_source*, uint64_t, void* userdata) {
             self->finish(std::move(st).error());
             return 0;
         }
-        const auto usec = static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(self->options_.retrans).count());
-        (void)sd_event_source_set_time_relative(self->timer_, usec);
-        (void)sd_event_source_set_enabled(self->timer_, SD_EVENT_ONESHOT);
+        if (auto st = rearm_after(
+                self->timer_.get(),
+                std::chrono::duration_cast<std::chrono::microseconds>(self->options_.retrans));
+            !st) {
+            self->finish(std::move(st).error());
+        }
         return 0;
     }
     self->finish(DadOutcome::unique);

@@ -13,6 +13,7 @@
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 #include "inet/ip.hpp"
+#include "sys/event.hpp"
 
 #include <array>
 #include <chrono>
@@ -23,9 +24,6 @@
 #include <span>
 #include <string_view>
 #include <vector>
-
-struct sd_event;
-struct sd_event_source;
 
 namespace colatrl {
 
@@ -91,8 +89,8 @@ private:
     DadOptions options_;
     std::array<uint8_t, 6> nonce_{};
     UniqueFd fd_;
-    sd_event_source* io_ = nullptr;
-    sd_event_source* timer_ = nullptr;
+    EventSource io_;
+    EventSource timer_;
     unsigned sent_ = 0;
     Callback done_;
 };

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <memory>
 
 #include <linux/if_addr.h>
@@ -21,8 +20,6 @@
 namespace colatrl {
 
 namespace {
-
-constexpr size_t kMaxLabel = IFNAMSIZ - 1;
 
 struct MsgDeleter {
     void operator()(nl_msg* m) const noexcept { nlmsg_free(m); }
@@ -398,51 +395,6 @@ Result<OurLeftovers> KernelOps::list_ours() {
         return make_error(Errc::parse, "listing our leftovers: malformed answer from the kernel");
     }
     return out;
-}
-
-namespace {
-Result<int> read_int_file(const std::string& path) {
-    std::ifstream f(path);
-    int v = 0;
-    if (!f) {
-        return sys_error(errno != 0 ? errno : ENOENT, "reading " + path);
-    }
-    if (!(f >> v)) {
-        return make_error(Errc::parse, "reading " + path + ": not a number");
-    }
-    return v;
-}
-} // namespace
-
-Result<RaAcceptance> read_ra_acceptance(std::string_view ifname) {
-    if (ifname.empty() || ifname.size() > kMaxLabel || ifname == "." || ifname == ".." ||
-        ifname.find('/') != std::string_view::npos) {
-        return make_error(Errc::invalid_argument,
-                          "not an interface name: '" + std::string(ifname) + "'");
-    }
-    const std::string dir = "/proc/sys/net/ipv6/conf/" + std::string(ifname) + "/";
-    auto ra = read_int_file(dir + "accept_ra");
-    if (!ra) {
-        return std::move(ra).error();
-    }
-    auto fwd = read_int_file(dir + "forwarding");
-    if (!fwd) {
-        return std::move(fwd).error();
-    }
-    return RaAcceptance{*ra, *fwd};
-}
-
-std::optional<std::string> accept_ra_warning(std::string_view ifname) {
-    auto r = read_ra_acceptance(ifname);
-    if (!r || r->accepts()) {
-        return std::nullopt;
-    }
-    const std::string n(ifname);
-    return n +
-           " does not process Router Advertisements (accept_ra=" + std::to_string(r->accept_ra) +
-           ", forwarding=" + std::to_string(r->forwarding) +
-           "): PREF64 from RAs will not be seen there; net.ipv6.conf." + n +
-           ".accept_ra=" + (r->forwarding != 0 ? "2" : "1") + " would enable it";
 }
 
 } // namespace colatrl

@@ -75,16 +75,4 @@ private:
     NlSocket sock_;
 };
 
-// IPv6 accept_ra of `ifname` as the kernel uses it (reads
-// /proc/sys/net/ipv6/conf/IF/{accept_ra,forwarding}; never writes).
-struct RaAcceptance {
-    int accept_ra = 0;
-    int forwarding = 0;
-    bool accepts() const { return accept_ra == 2 || (accept_ra == 1 && forwarding == 0); }
-};
-Result<RaAcceptance> read_ra_acceptance(std::string_view ifname);
-// A one-line warning when RAs (and so RA PREF64 options) are not processed on
-// `ifname`; nullopt when they are or the state cannot be read.
-std::optional<std::string> accept_ra_warning(std::string_view ifname);
-
 } // namespace colatrl

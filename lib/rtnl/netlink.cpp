@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "rtnl/netlink.hpp"
 
+#include "sys/log.hpp"
+
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 #include <linux/if_addr.h>
@@ -199,7 +200,7 @@ bool same_route4(const Route4& a, const Route4& b) {
 }
 
 void log_line(int level, const std::string& text) {
-    std::fprintf(stderr, "<%d>netlink: %s\n", level, text.c_str());
+    log::write(static_cast<log::Level>(level), {}, "netlink: " + text);
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 #include "ns_fixture.hpp"
 #include "rtnl/kernel_ops.hpp"
 #include "rtnl/netlink.hpp"
+#include "sys/procsys.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -188,19 +189,22 @@ TEST_CASE("KernelOps installs, lists and removes the CLAT address and route", "[
 TEST_CASE("accept_ra state is read, never written", "[kernel_ops]") {
     enter_private_netns();
     Topology t;
-    auto ra = read_ra_acceptance("nl0");
+    const ProcSys sys;
+    auto ra = sys.ra_acceptance("nl0");
     REQUIRE(ra.ok());
     CHECK(ra->accept_ra == 1);
     CHECK(ra->forwarding == 0);
     CHECK(ra->accepts());
-    CHECK_FALSE(accept_ra_warning("nl0").has_value());
+    CHECK_FALSE(accept_ra_warning("nl0", *ra).has_value());
     REQUIRE(sh("sysctl -qw net.ipv6.conf.nl0.accept_ra=0") == 0);
-    auto w = accept_ra_warning("nl0");
+    ra = sys.ra_acceptance("nl0");
+    REQUIRE(ra.ok());
+    auto w = accept_ra_warning("nl0", *ra);
     REQUIRE(w.has_value());
     CHECK(contains(*w, "nl0"));
     CHECK(contains(*w, "accept_ra=0"));
-    CHECK_FALSE(read_ra_acceptance("../x").ok());
-    CHECK_FALSE(read_ra_acceptance("nosuchif0").ok());
+    CHECK_FALSE(sys.ra_acceptance("../x").ok());
+    CHECK_FALSE(sys.ra_acceptance("nosuchif0").ok());
 }
 
 TEST_CASE("NetlinkMonitor: dump, then events through the same handlers", "[netlink]") {

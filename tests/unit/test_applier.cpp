@@ -207,7 +207,7 @@ TEST_CASE("an uplink going off is torn down in reverse order; stop removes all",
     CHECK(ops.take().size() == 5);
     CHECK(ap.installed().empty());
     CHECK(std::any_of(r.events.begin(), r.events.end(),
-                      [](const ApplyEvent& e) { return e.priority <= 4; }));
+                      [](const ApplyEvent& e) { return e.log.level <= log::warning; }));
 
     ops.fail.clear();
     converge(ap, ops, active_plan(4, "2001:db8:4::c4"));
@@ -237,7 +237,7 @@ TEST_CASE("DAD conflict: nothing installed until a unique candidate", "[applier]
     (void)r;
 }
 
-TEST_CASE("a failing step stops that link and asks for a retry", "[applier]") {
+TEST_CASE("a failing step removes what the new uplink got and asks for a retry", "[applier]") {
     FakeOps ops;
     Applier ap(ops);
     auto p = active_plan(2, "2001:db8:1::c1");
@@ -248,15 +248,23 @@ TEST_CASE("a failing step stops that link and asks for a retry", "[applier]") {
     auto r = ap.apply(state({p}));
     CHECK(r.retry);
     CHECK(ops.take() == Calls{"claim 2 2001:db8:1::c1", "reset_counters 0",
-                              "set_config 2 2001:db8:1::c1", "attach 2 1"});
+                              "set_config 2 2001:db8:1::c1", "attach 2 1", "remove_config 2",
+                              "release 2 2001:db8:1::c1"});
+    CHECK(ap.installed().empty());
     REQUIRE_FALSE(r.events.empty());
-    CHECK(r.events.back().priority == 3);
-    CHECK(r.events.back().text.find("attach broke") != std::string::npos);
+    CHECK(std::any_of(r.events.begin(), r.events.end(), [](const ApplyEvent& e) {
+        return e.log.level == log::err && e.log.message.find("attach broke") != std::string::npos;
+    }));
     ops.fail.clear();
+    // The retry starts over, DAD included: nothing of the failed run is kept.
     r = ap.apply(state({p}));
     CHECK_FALSE(r.retry);
-    CHECK(ops.take() ==
-          Calls{"attach 2 1", "add_addr4 2 192.0.0.2", "replace_route4 2 fe80::1 192.0.0.2 1472"});
+    CHECK(ops.take() == Calls{"start_dad 2 2001:db8:1::c1"});
+    ap.dad_done(2, p.clat6, DadStatus::unique);
+    r = ap.apply(state({p}));
+    CHECK(ops.take() == Calls{"claim 2 2001:db8:1::c1", "reset_counters 0",
+                              "set_config 2 2001:db8:1::c1", "attach 2 1", "add_addr4 2 192.0.0.2",
+                              "replace_route4 2 fe80::1 192.0.0.2 1472"});
     // DAD itself failing (socket error) is retried with a new run.
     auto q = active_plan(3, "2001:db8:3::c3");
     (void)ap.apply(state({p, q}));
@@ -264,6 +272,51 @@ TEST_CASE("a failing step stops that link and asks for a retry", "[applier]") {
     ops.take();
     (void)ap.apply(state({p, q}));
     CHECK(ops.take() == Calls{"start_dad 3 2001:db8:3::c3"});
+}
+
+TEST_CASE("a route that cannot be installed leaves no half-installed CLAT", "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    auto p = active_plan(2, "2001:db8:1::c1");
+    (void)ap.apply(state({p}));
+    ap.dad_done(2, p.clat6, DadStatus::unique);
+    ops.take();
+    ops.fail = {"replace_route4"};
+    auto r = ap.apply(state({p}));
+    CHECK(r.retry);
+    CHECK(ops.take() == Calls{"claim 2 2001:db8:1::c1", "reset_counters 0",
+                              "set_config 2 2001:db8:1::c1", "attach 2 1", "add_addr4 2 192.0.0.2",
+                              "replace_route4 2 fe80::1 192.0.0.2 1472", "del_addr4 2 192.0.0.2",
+                              "remove_config 2", "detach 2", "release 2 2001:db8:1::c1"});
+    CHECK(ap.installed().empty());
+}
+
+TEST_CASE("a change that fails part-way gives the working CLAT back", "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    const auto old_plan = active_plan(2, "2001:db8:1::c1");
+    converge(ap, ops, old_plan);
+    const InstalledLink working = ap.installed().at(2);
+    // New CLAT IPv4: config and the new /32 go in, then the route refuses.
+    ops.fail = {"replace_route4"};
+    auto r = ap.apply(state({active_plan(2, "2001:db8:1::c1", "192.0.0.3")}));
+    CHECK(r.retry);
+    CHECK(ops.take() == Calls{"set_config 2 2001:db8:1::c1", "add_addr4 2 192.0.0.3",
+                              "replace_route4 2 fe80::1 192.0.0.3 1472",
+                              "set_config 2 2001:db8:1::c1", "del_addr4 2 192.0.0.3"});
+    const InstalledLink& now = ap.installed().at(2);
+    CHECK(now.addrs4 == working.addrs4);
+    CHECK(now.route4 == working.route4);
+    REQUIRE(now.config);
+    CHECK(same_config(*now.config, old_plan.dp));
+    // Restoring fails as well: then nothing is left.
+    ops.fail = {"replace_route4", "del_addr4"};
+    r = ap.apply(state({active_plan(2, "2001:db8:1::c1", "192.0.0.3")}));
+    CHECK(r.retry);
+    CHECK(ap.installed().empty());
+    const auto calls = ops.take();
+    CHECK(calls.back() == "release 2 2001:db8:1::c1");
+    CHECK(std::find(calls.begin(), calls.end(), "detach 2") != calls.end());
 }
 
 TEST_CASE("leftovers of a crashed run are adopted without a new DAD", "[applier]") {

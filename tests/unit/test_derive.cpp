@@ -153,12 +153,15 @@ TEST_CASE("a router's latest RA defines its PREF64 set", "[derive]") {
     // ...and then stops announcing PREF64: when it expires, the old prefix
     // (left out of the router's later RAs) does not come back.
     CHECK(plan(derive(m, Config{}, inputs(), t0 + 16s), 2).off == OffReason::no_pref64);
-    // Two prefixes in every RA (options a few ms apart) are both current.
-    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6464::/96"), 1800s, t0 + 20s);
-    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6469::/96"), 1800s, t0 + 20s + 2ms);
-    CHECK(plan(derive(m, Config{}, inputs(), t0 + 21s), 2).pref64 == p6("2001:db8:6469::/96"));
-    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6469::/96"), 0s, t0 + 22s);
-    CHECK(plan(derive(m, Config{}, inputs(), t0 + 22s), 2).pref64 == p6("2001:db8:6464::/96"));
+    // Two prefixes in every RA (options a few ms apart) are both current;
+    // both new in the same RA with the same lifetime: the lower one, in
+    // whichever order the options come.
+    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6469::/96"), 1800s, t0 + 20s);
+    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6464::/96"), 1800s, t0 + 20s + 2ms);
+    CHECK(plan(derive(m, Config{}, inputs(), t0 + 21s), 2).pref64 == p6("2001:db8:6464::/96"));
+    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6464::/96"), 0s, t0 + 22s);
+    CHECK(plan(derive(m, Config{}, inputs(), t0 + 22s), 2).pref64 == p6("2001:db8:6469::/96"));
+    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6464::/96"), 1800s, t0 + 22s + 1ms);
     // Another router's prefix is not affected by this router's RAs.
     m.update_ra_pref64(2, v6("fe80::2"), p6("2001:db8:7777::/96"), 600s, t0 - 100s);
     CHECK(plan(derive(m, Config{}, inputs(), t0 + 22s), 2).pref64 == p6("2001:db8:6464::/96"));
@@ -368,4 +371,51 @@ TEST_CASE("an uplink that disappears leaves the plan; another takes over", "[der
     CHECK(e.links.count(2) == 0);
     CHECK(plan(e, 4).active());
     CHECK(plan(e, 4).clat4 == v4("192.0.0.2"));
+}
+
+TEST_CASE("an uplink without an IPv6 gateway stays off with its own reason", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "wwan0", "2001:db8:1::10");
+    m.erase_route6({2, p6("::/0"), v6("fe80::1"), 9, 254, 1024, 0});
+    m.upsert_route6({2, p6("::/0"), std::nullopt, 9, 254, 1024, 0}); // device route only
+    const auto p = plan(derive(m, Config{}, inputs(), t0), 2);
+    CHECK(p.off == OffReason::no_ipv6_gateway);
+    CHECK(p.describe().find("CLAT off: no IPv6 gateway (") == 0);
+    // A router appears: on.
+    m.upsert_route6({2, p6("::/0"), v6("fe80::1"), 9, 254, 512, 0});
+    CHECK(plan(derive(m, Config{}, inputs(), t0), 2).active());
+}
+
+TEST_CASE("the reported off reason comes with its own detail", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "ib0", "2001:db8:1::10");
+    // Down and of a type without a datapath variant: "link down" is reported,
+    // without the unsupported type's explanation.
+    m.upsert_link({2, "ib0", 0x1003, false, 1500, 32 /* infiniband */});
+    auto p = plan(derive(m, Config{}, inputs(), t0), 2);
+    CHECK(p.off == OffReason::link_down);
+    CHECK(p.detail.empty());
+    CHECK(p.describe() == "CLAT off: link down");
+    m.upsert_link({2, "ib0", 0x1043, true, 1500, 32});
+    p = plan(derive(m, Config{}, inputs(), t0), 2);
+    CHECK(p.off == OffReason::unsupported_link);
+    CHECK_FALSE(p.detail.empty());
+}
+
+TEST_CASE("an RA with the new and the old PREF64, in either order: the new one wins", "[derive]") {
+    for (bool new_first : {true, false}) {
+        CAPTURE(new_first);
+        NetworkModel m;
+        add_uplink(m, 2, "eth0", "2001:db8:1::10"); // 6464 from fe80::1 at t0 - 10s
+        const auto r = v6("fe80::1");
+        const auto old_p = p6("2001:db8:6464::/96");
+        const auto new_p = p6("2001:db8:6469::/96");
+        m.update_ra_pref64(2, r, new_first ? new_p : old_p, 1800s, t0);
+        m.update_ra_pref64(2, r, new_first ? old_p : new_p, 1800s, t0 + 1ms);
+        CHECK(plan(derive(m, Config{}, inputs(), t0 + 1s), 2).pref64 == new_p);
+        // The next RA, same set in the same order: no flapping.
+        m.update_ra_pref64(2, r, new_first ? new_p : old_p, 1800s, t0 + 200s);
+        m.update_ra_pref64(2, r, new_first ? old_p : new_p, 1800s, t0 + 200s + 1ms);
+        CHECK(plan(derive(m, Config{}, inputs(), t0 + 201s), 2).pref64 == new_p);
+    }
 }

@@ -151,3 +151,55 @@ TEST_CASE("DNS64 result expires with its TTL", "[netmodel]") {
     CHECK_FALSE(m.dns64);
     CHECK(*m.next_expiry() == t0 + 600s);
 }
+
+TEST_CASE("the prefixes of one RA are one set, whatever the order of its options", "[netmodel]") {
+    auto t0 = Clock::time_point{} + 1000s;
+    auto r = v6("fe80::1");
+    const auto old_p = p6("2001:db8:1::/96");
+    const auto new_p = p6("2001:db8:2::/96");
+    auto first_seen = [](const NetworkModel& m, const Ipv6Prefix& p) {
+        for (const auto& e : m.ra_pref64) {
+            if (e.prefix == p) {
+                return e.first_seen;
+            }
+        }
+        FAIL("prefix " << p.str() << " missing");
+        return Clock::time_point{};
+    };
+    for (bool new_first : {true, false}) {
+        CAPTURE(new_first);
+        NetworkModel m;
+        m.update_ra_pref64(2, r, old_p, 600s, t0); // earlier RA: OLD only
+        // Next RA carries both; its options arrive 1 ms apart.
+        const auto t1 = t0 + 60s;
+        const auto t2 = t1 + 1ms;
+        if (new_first) {
+            CHECK(m.update_ra_pref64(2, r, new_p, 600s, t1));
+            CHECK(m.update_ra_pref64(2, r, old_p, 600s, t2));
+        } else {
+            CHECK(m.update_ra_pref64(2, r, old_p, 600s, t1));
+            CHECK(m.update_ra_pref64(2, r, new_p, 600s, t2));
+        }
+        REQUIRE(m.ra_pref64.size() == 2);
+        // OLD keeps the time it was first announced; NEW is the newest.
+        CHECK(first_seen(m, old_p) == t0);
+        CHECK(first_seen(m, new_p) > t0);
+    }
+}
+
+TEST_CASE("a superseded prefix announced again by a later RA is new again", "[netmodel]") {
+    NetworkModel m;
+    auto t0 = Clock::time_point{} + 1000s;
+    auto r = v6("fe80::1");
+    m.update_ra_pref64(2, r, p6("2001:db8:1::/96"), 600s, t0);
+    m.update_ra_pref64(2, r, p6("2001:db8:2::/96"), 600s, t0 + 60s); // supersedes /1
+    REQUIRE(m.ra_pref64.size() == 1);
+    // Seconds later (another RA), the old one is announced again: new now.
+    CHECK(m.update_ra_pref64(2, r, p6("2001:db8:1::/96"), 600s, t0 + 70s));
+    REQUIRE(m.ra_pref64.size() == 1);
+    CHECK(m.ra_pref64[0].prefix == p6("2001:db8:1::/96"));
+    CHECK(m.ra_pref64[0].first_seen == t0 + 70s);
+    // ...and it supersedes the one that had replaced it.
+    REQUIRE(m.ra_superseded.size() == 1);
+    CHECK(m.ra_superseded[0].prefix == p6("2001:db8:2::/96"));
+}

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Taking over what a crashed (or killed) earlier run left in the kernel, so a
+// restart neither breaks a working CLAT nor leaves stale state behind.
+//
+// plan_adoption() is the pure part: from the leftovers (everything that
+// carries our markers, lib/clat/markers.hpp) it decides which links the
+// applier takes over as installed (no new DAD for a CLAT IPv6 address the
+// programs already use), which routes go, and why. adopt_leftovers() is
+// the adapter: it gathers the facts from the kernel (KernelOps::list_ours,
+// the attached programs and their config map), removes what is not adopted
+// and hands the rest to the applier.
+#pragma once
+
+#include "apply/applier.hpp"
+#include "base/log_entry.hpp"
+#include "colatrl_shared.h"
+#include "model/netmodel.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace colatrl {
+
+// Our programs found attached to a link, with their config when it could be
+// read from the maps they use.
+struct LeftoverDatapath {
+    std::optional<colatrl_config> config;
+};
+
+struct Leftovers {
+    std::vector<Route4> routes4;              // IPv4 routes with kRouteProtocol, any table
+    std::vector<Route6> routes6;              // IPv6 routes with kRouteProtocol (we install none)
+    std::vector<Addr4> addrs4;                // /32s in kClatIpv4Range with our label or IFA_PROTO
+    std::map<int, LeftoverDatapath> datapath; // ifindex -> our programs attached there
+};
+
+struct StaleRoute4 {
+    Route4 route;
+    std::string reason;
+};
+struct StaleRoute6 {
+    Route6 route;
+    std::string reason;
+};
+
+struct AdoptionPlan {
+    std::map<int, InstalledLink> adopt; // handed to Applier::adopt
+    std::vector<StaleRoute4> remove4;
+    std::vector<StaleRoute6> remove6;
+    // Choices the derivation keeps (DeriveInputs), so the adopted CLAT goes
+    // on with the same IPv4 address and counter slot.
+    std::map<int, Ipv4Addr> clat4;
+    std::map<int, uint32_t> counter_slots;
+    std::vector<log::Entry> log;
+};
+
+// `links`: the links of the first complete dump. Nothing is adopted on a link
+// not in it; routes of ours that are not adoptable go wherever they are.
+AdoptionPlan plan_adoption(const Leftovers& left, const std::map<int, Link>& links);
+
+class KernelOps;
+
+// Gathers, removes the stale routes, adopts the rest into `applier`. The
+// plan's log gains a line for each removal that failed.
+Result<AdoptionPlan> adopt_leftovers(KernelOps& kernel, Applier& applier,
+                                     const std::map<int, Link>& links);
+
+} // namespace colatrl
