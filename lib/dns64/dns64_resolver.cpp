@@ -21,6 +21,7 @@ constexpr uint16_t kTypeAaaa = 28;
 constexpr uint16_t kTypeSoa = 6;
 constexpr uint16_t kClassIn = 1;
 constexpr const char* kWkn = "ipv4only.arpa";
+constexpr std::chrono::milliseconds kTimerSlack{100};
 
 void put16(std::vector<uint8_t>& v, uint16_t x) {
     v.push_back(static_cast<uint8_t>(x >> 8));
@@ -304,23 +305,19 @@ void Dns64Resolver::broken(const Error& e) {
 void Dns64Resolver::schedule(std::chrono::milliseconds after) {
     // A point in time on CLOCK_BOOTTIME: a TTL that ran out during a suspend
     // is asked again at resume.
-    auto t = timer_at(event_, Clock::now() + after, on_timer, this, "dns64-next-run",
-                      std::chrono::milliseconds{100});
-    if (!t) {
-        broken(t.error());
-        return;
-    }
-    timer_ = std::move(*t);
+    arm(timer_at(event_, Clock::now() + after, on_timer, this, "dns64-next-run", kTimerSlack));
 }
 
 void Dns64Resolver::arm_timeout() {
-    auto t = timer_after(event_, query_timeout, on_timer, this, "dns64-query-timeout",
-                         std::chrono::milliseconds{100});
-    if (!t) {
-        broken(t.error());
+    arm(timer_after(event_, query_timeout, on_timer, this, "dns64-query-timeout", kTimerSlack));
+}
+
+void Dns64Resolver::arm(Result<EventSource> timer) {
+    if (!timer) {
+        broken(timer.error());
         return;
     }
-    timer_ = std::move(*t);
+    timer_ = std::move(*timer);
 }
 
 void Dns64Resolver::send_to_current() {

@@ -87,6 +87,7 @@ private:
     void finish_query();
     void schedule(std::chrono::milliseconds after); // next discovery run
     void arm_timeout();                             // for the query in flight
+    void arm(Result<EventSource> timer);            // as timer_, or broken()
     void broken(const Error& e);                    // cannot go on: stop, report
     void handle(const DnsAaaaAnswer& a);
     void failed(const std::string& why);

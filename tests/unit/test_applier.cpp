@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The applier's diff logic against a fake that records every side effect.
 #include "apply/applier.hpp"
+#include "plans.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,6 +12,7 @@
 #include <vector>
 
 using namespace colatrl;
+using colatrl::test::state;
 
 namespace {
 
@@ -100,14 +102,6 @@ LinkPlan active_plan(int ifindex, const char* clat6, const char* clat4 = "192.0.
     return p;
 }
 
-DesiredState state(std::initializer_list<LinkPlan> plans) {
-    DesiredState d;
-    for (const auto& p : plans) {
-        d.links[p.ifindex] = p;
-    }
-    return d;
-}
-
 using Calls = std::vector<std::string>;
 
 } // namespace
@@ -140,6 +134,12 @@ TEST_CASE("a new uplink: DAD first, then claim, config, attach, address, route",
 }
 
 namespace {
+// Starts DAD for `p` and lets it pass, forgetting the calls.
+void pass_dad(Applier& ap, FakeOps& ops, const LinkPlan& p) {
+    (void)ap.apply(state({p}));
+    ap.dad_done(p.ifindex, p.clat6, DadStatus::unique);
+    ops.take();
+}
 // Brings link 2 to the converged state for `p`.
 void converge(Applier& ap, FakeOps& ops, const LinkPlan& p) {
     auto d = state({p});
@@ -241,9 +241,7 @@ TEST_CASE("a failing step removes what the new uplink got and asks for a retry",
     FakeOps ops;
     Applier ap(ops);
     auto p = active_plan(2, "2001:db8:1::c1");
-    (void)ap.apply(state({p}));
-    ap.dad_done(2, p.clat6, DadStatus::unique);
-    ops.take();
+    pass_dad(ap, ops, p);
     ops.fail = {"attach"};
     auto r = ap.apply(state({p}));
     CHECK(r.retry);
@@ -278,9 +276,7 @@ TEST_CASE("a route that cannot be installed leaves no half-installed CLAT", "[ap
     FakeOps ops;
     Applier ap(ops);
     auto p = active_plan(2, "2001:db8:1::c1");
-    (void)ap.apply(state({p}));
-    ap.dad_done(2, p.clat6, DadStatus::unique);
-    ops.take();
+    pass_dad(ap, ops, p);
     ops.fail = {"replace_route4"};
     auto r = ap.apply(state({p}));
     CHECK(r.retry);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include "base/ifname.hpp"
 #include "config/config.hpp"
 
 #include <catch2/catch.hpp>
@@ -240,4 +241,17 @@ TEST_CASE("load_config_file", "[config]") {
     auto d = load_config_file(dir.string()); // a directory: read fails with EISDIR
     REQUIRE_FALSE(d);
     CHECK(d.error().code == Errc::system);
+}
+
+TEST_CASE("one interface name check, as the kernel's", "[config][ifname]") {
+    for (const char* good : {"eth0", "wwan0", "abcdefghijklmno", "br-lan.100", "x"}) {
+        CAPTURE(good);
+        CHECK(check_ifname(good));
+    }
+    for (const char* bad : {"", ".", "..", "a/b", "eth0:1", "a b", "tab\t", "abcdefghijklmnop"}) {
+        CAPTURE(bad);
+        auto s = check_ifname(bad);
+        REQUIRE_FALSE(s);
+        CHECK(s.error().code == Errc::invalid_argument);
+    }
 }
