@@ -175,6 +175,12 @@ cx env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "/root/$(basename "$
     topo_fail "the package did not enable colatrld.service"
 cx systemctl enable --now colatrld.service >/dev/null 2>&1 || topo_fail "systemctl enable --now colatrld"
 assert_running
+# The postinst made the system user; the daemon runs as it, not as root.
+uid=$(cx getent passwd colatrl | cut -d: -f3)
+[ -n "$uid" ] && [ "$uid" != 0 ] || topo_fail "no system user colatrl after install"
+run_uid=$(cx sh -c 'sed -n "s/^Uid:[[:space:]]*\([0-9]*\).*/\1/p" /proc/$(systemctl show -P MainPID colatrld)/status')
+[ "$run_uid" = "$uid" ] || topo_fail "colatrld runs as uid '$run_uid', not colatrl ($uid)"
+echo "ok: colatrld runs as the system user colatrl (uid $uid)"
 daemon_wait_up "$UPLINK" "$PREF64" 20
 export LAST_CLAT6=$(dp_field "$UPLINK" clat6)
 assert_installed_once "$UPLINK"
