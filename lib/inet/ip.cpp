@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace colatrl {
@@ -167,6 +168,64 @@ bool Ipv6Prefix::contains(const Ipv6Addr& a) const {
 }
 
 std::string Ipv6Prefix::str() const {
+    return addr.str() + "/" + std::to_string(len);
+}
+
+std::optional<IpAddr> IpAddr::from_bytes(Family f, std::span<const uint8_t> b) {
+    if (b.size() != size(f)) {
+        return std::nullopt;
+    }
+    IpAddr a;
+    a.family = f;
+    std::copy(b.begin(), b.end(), a.bytes.begin());
+    return a;
+}
+
+std::optional<Ipv4Addr> IpAddr::as_v4() const {
+    if (family != Family::v4) {
+        return std::nullopt;
+    }
+    return Ipv4Addr{{bytes[0], bytes[1], bytes[2], bytes[3]}};
+}
+
+std::optional<Ipv6Addr> IpAddr::as_v6() const {
+    if (family != Family::v6) {
+        return std::nullopt;
+    }
+    return Ipv6Addr{bytes};
+}
+
+std::string IpAddr::str() const {
+    return family == Family::v4 ? as_v4()->str() : as_v6()->str();
+}
+
+IpPrefix IpPrefix::make(const IpAddr& a, uint8_t len) {
+    IpPrefix p;
+    p.addr = a;
+    p.len = std::min(len, IpAddr::max_len(a.family));
+    mask_bits(p.addr.bytes, p.len);
+    return p;
+}
+
+bool IpPrefix::contains(const IpAddr& a) const {
+    return a.family == addr.family && prefix_match(addr.bytes, a.bytes, len);
+}
+
+std::optional<Ipv4Prefix> IpPrefix::as_v4() const {
+    if (auto a = addr.as_v4()) {
+        return Ipv4Prefix{*a, len};
+    }
+    return std::nullopt;
+}
+
+std::optional<Ipv6Prefix> IpPrefix::as_v6() const {
+    if (auto a = addr.as_v6()) {
+        return Ipv6Prefix{*a, len};
+    }
+    return std::nullopt;
+}
+
+std::string IpPrefix::str() const {
     return addr.str() + "/" + std::to_string(len);
 }
 

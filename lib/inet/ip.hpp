@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// IPv4/IPv6 address and prefix value types with text parsing and formatting.
+// IPv4/IPv6 address and prefix value types with text parsing and formatting:
+// one type per family where the family is the point (RFC 6052 math, the BPF
+// config), and IpAddr / IpPrefix, which carry their family, where the code is
+// the same for both (rtnetlink messages, the network model).
 #pragma once
 
 #include "base/result.hpp"
@@ -7,6 +10,8 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -60,6 +65,54 @@ struct Ipv6Prefix {
     bool contains(const Ipv6Addr& a) const;
     std::string str() const;
     auto operator<=>(const Ipv6Prefix&) const = default;
+};
+
+enum class Family : uint8_t { v4, v6 };
+
+// An address of either family, tagged with it.
+struct IpAddr {
+    Family family = Family::v4;
+    std::array<uint8_t, 16> bytes{}; // network byte order; IPv4 uses the first 4
+
+    constexpr IpAddr() = default;
+    // Implicit: an Ipv4Addr / Ipv6Addr is an IpAddr of its family.
+    constexpr IpAddr(const Ipv4Addr& a) // NOLINT(google-explicit-constructor)
+        : bytes{a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]} {}
+    constexpr IpAddr(const Ipv6Addr& a) // NOLINT(google-explicit-constructor)
+        : family(Family::v6), bytes(a.bytes) {}
+    // Exactly size(f) bytes in network order, else nullopt.
+    static std::optional<IpAddr> from_bytes(Family f, std::span<const uint8_t> b);
+
+    static constexpr size_t size(Family f) { return f == Family::v4 ? 4 : 16; }
+    static constexpr uint8_t max_len(Family f) { return f == Family::v4 ? 32 : 128; }
+    constexpr size_t size() const { return size(family); }
+    std::span<const uint8_t> span() const { return {bytes.data(), size()}; }
+    std::optional<Ipv4Addr> as_v4() const; // nullopt for an IPv6 address
+    std::optional<Ipv6Addr> as_v6() const; // nullopt for an IPv4 address
+    std::string str() const;
+    auto operator<=>(const IpAddr&) const = default;
+};
+
+// A prefix of either family (the family is its address's).
+struct IpPrefix {
+    IpAddr addr; // bits past len are zero
+    uint8_t len = 0;
+
+    constexpr IpPrefix() = default;
+    // Implicit, like IpAddr's: the same prefix, tagged with its family.
+    constexpr IpPrefix(const Ipv4Prefix& p) // NOLINT(google-explicit-constructor)
+        : addr(p.addr), len(p.len) {}
+    constexpr IpPrefix(const Ipv6Prefix& p) // NOLINT(google-explicit-constructor)
+        : addr(p.addr), len(p.len) {}
+    // Clamps len to the family's maximum and clears the host bits.
+    static IpPrefix make(const IpAddr& a, uint8_t len);
+
+    Family family() const { return addr.family; }
+    bool contains(const IpAddr& a) const; // false for the other family
+    std::optional<Ipv4Prefix> as_v4() const;
+    std::optional<Ipv6Prefix> as_v6() const;
+    std::string str() const;
+    auto operator<=>(const IpPrefix&) const = default;
 };
 
 } // namespace colatrl
