@@ -124,7 +124,12 @@ Status Daemon::setup() {
     }
     mtu_timer_ = std::move(*mtu);
 
-    monitor_ = std::make_unique<NetlinkMonitor>(*this);
+    monitor_ = std::make_unique<NetlinkMonitor>(NetlinkHandlers{
+        [this](const NetEvent& ev) { on_net_event(ev); },
+        [this](int ifindex, const Ipv6Addr& router, std::span<const uint8_t> option) {
+            on_nd_useropt(ifindex, router, option);
+        },
+        {}});
     if (auto s = monitor_->attach(e); !s) {
         return s;
     }
@@ -147,46 +152,26 @@ std::string Daemon::name_of(int ifindex) const {
     return it == model_.links.end() ? std::string{} : it->second.name;
 }
 
-// --- NetlinkSink: record only, never act here ---
+// --- from the netlink monitor: record only, never act here ---
 
-void Daemon::on_link(const Link& link) {
-    auto old = model_.links.find(link.ifindex);
-    const bool was_up = old != model_.links.end() && old->second.oper_up;
-    rs_.link_changed(link.ifindex, was_up, link.oper_up);
-    mark_dirty(model_.upsert_link(link));
-}
-void Daemon::on_link_removed(int ifindex) {
-    rs_.link_removed(ifindex);
-    mark_dirty(model_.erase_link(ifindex));
-}
-void Daemon::on_addr4(const Addr4& a, bool removed) {
-    mark_dirty(removed ? model_.erase_addr4(a) : model_.upsert_addr4(a));
-}
-void Daemon::on_addr6(const Addr6& a, bool removed) {
-    mark_dirty(removed ? model_.erase_addr6(a) : model_.upsert_addr6(a));
-}
-void Daemon::on_route4(const Route4& r, bool removed) {
-    mark_dirty(removed ? model_.erase_route4(r) : model_.upsert_route4(r));
-}
-void Daemon::on_route6(const Route6& r, bool removed) {
-    mark_dirty(removed ? model_.erase_route6(r) : model_.upsert_route6(r));
-}
-
-void Daemon::on_resync_needed() {
-    // RA PREF64s and the DNS64 answer are not part of a dump: keep them.
-    NetworkModel fresh;
-    fresh.ra_pref64 = std::move(model_.ra_pref64);
-    fresh.ra_superseded = std::move(model_.ra_superseded);
-    fresh.dns64 = model_.dns64;
-    model_ = std::move(fresh);
-}
-
-void Daemon::on_dump_complete() {
-    if (!dumped_) {
+void Daemon::on_net_event(const NetEvent& e) {
+    if (const auto* c = std::get_if<Change<Link>>(&e)) {
+        const int ifindex = c->value.ifindex;
+        auto old = model_.links.find(ifindex);
+        const bool was_up = old != model_.links.end() && old->second.oper_up;
+        if (c->removed) {
+            rs_.link_removed(ifindex);
+        } else {
+            rs_.link_changed(ifindex, was_up, c->value.oper_up);
+        }
+    }
+    // on_defer converges only on a synced model: never between a resync
+    // (DumpStarted) and the end of the dump that follows it.
+    mark_dirty(model_.apply(e));
+    if (std::holds_alternative<DumpComplete>(e) && !dumped_) {
         dumped_ = true;
         adopt_leftovers();
     }
-    mark_dirty();
 }
 
 void Daemon::mark_dirty(bool changed) {
@@ -234,7 +219,7 @@ bool Daemon::refresh_ipv6_mtus() {
 
 int Daemon::on_mtu_timer(sd_event_source* s, uint64_t, void* userdata) {
     auto* self = static_cast<Daemon*>(userdata);
-    if (self->dumped_ && self->refresh_ipv6_mtus()) {
+    if (self->model_.synced && self->refresh_ipv6_mtus()) {
         self->mark_dirty();
     }
     if (auto st = rearm_after(s, kMtuPoll); !st) {
@@ -433,7 +418,7 @@ int Daemon::on_signal(sd_event_source*, const signalfd_siginfo* si, void* userda
 
 int Daemon::on_defer(sd_event_source*, void* userdata) {
     auto* self = static_cast<Daemon*>(userdata);
-    if (self->dumped_ && !self->stopping_) {
+    if (self->model_.synced && !self->stopping_) {
         self->converge();
     }
     return 0;

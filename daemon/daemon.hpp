@@ -14,12 +14,13 @@
 #include "model/derive.hpp"
 #include "model/netmodel.hpp"
 #include "nd/solicit.hpp"
-#include "rtnl/netlink.hpp"
+#include "rtnl/monitor.hpp"
 #include "sys/event.hpp"
 
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,28 +39,16 @@ struct DaemonOptions {
     std::string state_dir;
 };
 
-class Daemon final : public NetlinkSink {
+class Daemon final {
 public:
     // Sets up everything (BPF load, netlink, signals); errors name what failed.
     static Result<std::unique_ptr<Daemon>> create(DaemonOptions options, Config config);
-    ~Daemon() override;
+    ~Daemon();
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 
     // Runs the loop until SIGTERM/SIGINT; returns the exit status.
     int run();
-
-    // NetlinkSink
-    void on_link(const Link& link) override;
-    void on_link_removed(int ifindex) override;
-    void on_addr4(const Addr4& addr, bool removed) override;
-    void on_addr6(const Addr6& addr, bool removed) override;
-    void on_route4(const Route4& route, bool removed) override;
-    void on_route6(const Route6& route, bool removed) override;
-    void on_nd_useropt(int ifindex, const Ipv6Addr& router,
-                       std::span<const uint8_t> option) override;
-    void on_resync_needed() override;
-    void on_dump_complete() override;
 
 private:
     explicit Daemon(DaemonOptions options, Config config);
@@ -70,6 +59,9 @@ private:
     static int on_timer(sd_event_source* s, uint64_t usec, void* userdata);
     static int on_mtu_timer(sd_event_source* s, uint64_t usec, void* userdata);
 
+    // From the netlink monitor: record only, never act here.
+    void on_net_event(const NetEvent& e);
+    void on_nd_useropt(int ifindex, const Ipv6Addr& router, std::span<const uint8_t> option);
     void mark_dirty(bool changed = true);
     void converge();
     void adopt_leftovers();
@@ -107,7 +99,7 @@ private:
     std::unique_ptr<NetlinkMonitor> monitor_;
     RsPlanner rs_;
 
-    bool dumped_ = false;
+    bool dumped_ = false; // the first full dump completed, leftovers adopted
     bool ready_ = false;
     bool stopping_ = false;
     std::chrono::seconds retry_backoff_{0};

@@ -7,12 +7,10 @@
 #include "datapath/datapath.hpp"
 #include "datapath/datapath_config.hpp"
 #include "inet/ip.hpp"
+#include "rtnl/nl_socket.hpp"
 #include "sys/procsys.hpp"
 
 #include <net/if.h>
-
-#include <netlink/netlink.h>
-#include <netlink/route/link.h>
 
 #include <algorithm>
 #include <cinttypes>
@@ -22,33 +20,6 @@
 namespace colatrl::ctl {
 
 namespace {
-
-struct LinkFacts {
-    int ifindex = 0;
-    uint16_t arphrd = 0;
-    uint32_t mtu = 0;
-};
-
-// ifindex, ARPHRD type and MTU of a link in the caller's network namespace.
-Result<LinkFacts> link_facts(const std::string& name) {
-    std::unique_ptr<nl_sock, decltype(&nl_socket_free)> sk(nl_socket_alloc(), nl_socket_free);
-    if (!sk) {
-        return make_error(Errc::system, "nl_socket_alloc failed");
-    }
-    if (int err = nl_connect(sk.get(), NETLINK_ROUTE); err < 0) {
-        return make_error(Errc::system, std::string("netlink: ") + nl_geterror(err));
-    }
-    rtnl_link* link = nullptr;
-    if (int err = rtnl_link_get_kernel(sk.get(), 0, name.c_str(), &link); err < 0) {
-        return make_error(Errc::not_found, "interface " + name + ": " + nl_geterror(err));
-    }
-    LinkFacts f;
-    f.ifindex = rtnl_link_get_ifindex(link);
-    f.arphrd = static_cast<uint16_t>(rtnl_link_get_arptype(link));
-    f.mtu = rtnl_link_get_mtu(link);
-    rtnl_link_put(link);
-    return f;
-}
 
 // The IPv6 MTU of the link (may be below the link MTU), else the link MTU.
 uint32_t ipv6_mtu_of(const std::string& name, uint32_t link_mtu) {
@@ -112,11 +83,11 @@ int cmd_attach(const Args& a) {
         }
         slot = *v;
     }
-    auto link = link_facts(ifname);
+    auto link = query_link(ifname);
     if (!link) {
         return fail(link.error());
     }
-    if (auto v = variant_for_arphrd(link->arphrd); !v) {
+    if (auto v = variant_for_arphrd(link->type); !v) {
         return fail(Error{v.error().code, ifname + ": " + v.error().message, 0});
     }
     uint32_t mtu = ipv6_mtu_of(ifname, link->mtu);
@@ -140,7 +111,7 @@ int cmd_attach(const Args& a) {
     if (auto s = (*dp)->set_config(link->ifindex, *cfg); !s) {
         return fail(s.error());
     }
-    if (auto s = (*dp)->attach(link->ifindex, link->arphrd); !s) {
+    if (auto s = (*dp)->attach(link->ifindex, link->type); !s) {
         return fail(s.error());
     }
     std::printf("attached to %s: %s\n", ifname.c_str(), describe_config(*cfg).c_str());
@@ -152,7 +123,7 @@ int cmd_detach(const Args& a) {
         return usage_error("datapath detach needs exactly one interface");
     }
     const std::string& ifname = a.positional[0];
-    auto link = link_facts(ifname);
+    auto link = query_link(ifname);
     if (!link) {
         return fail(link.error());
     }
@@ -189,7 +160,7 @@ int cmd_show(const Args& a) {
         return usage_error("datapath show needs exactly one interface");
     }
     const std::string& ifname = a.positional[0];
-    auto link = link_facts(ifname);
+    auto link = query_link(ifname);
     if (!link) {
         return fail(link.error());
     }

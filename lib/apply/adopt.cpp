@@ -4,15 +4,25 @@
 #include "clat/markers.hpp"
 #include "datapath/datapath_config.hpp"
 
+#include <optional>
+#include <string>
+
 namespace colatrl {
 
 namespace {
 
-// The one IPv4 route we install (KernelOps::replace_clat_route4): default,
-// main table, kRouteMetric, via an IPv6 gateway, with a source address.
-bool our_route_shape(const Route4& r) {
-    return r.table == kMainTable && r.dst.len == 0 && r.gw6 && r.prefsrc &&
-           r.metric == kRouteMetric;
+// The one route we install (KernelOps::replace_clat_route4): IPv4 default,
+// main table, kRouteMetric, via an IPv6 gateway, with an IPv4 source address.
+// Returns why not, or nothing when it is.
+std::optional<std::string> not_our_route(const Route& r) {
+    if (r.family() != Family::v4) {
+        return "colatrld installs no IPv6 route";
+    }
+    if (r.table != kMainTable || r.dst.len != 0 || !r.gateway || !r.gateway->as_v6() ||
+        !r.prefsrc || !r.prefsrc->as_v4() || r.metric != kRouteMetric) {
+        return "not the default route colatrld installs";
+    }
+    return std::nullopt;
 }
 
 } // namespace
@@ -22,26 +32,25 @@ AdoptionPlan plan_adoption(const Leftovers& left, const std::map<int, Link>& lin
     auto known = [&links](int ifindex) {
         return links.count(ifindex) != 0;
     };
-    for (const auto& r : left.routes4) {
-        if (!our_route_shape(r)) {
-            out.remove4.push_back({r, "not the default route colatrld installs"});
+    for (const auto& r : left.routes) {
+        if (auto why = not_our_route(r)) {
+            out.remove.push_back({r, *why});
             continue;
         }
         if (!known(r.ifindex)) {
             continue;
         }
         const std::string& name = links.at(r.ifindex).name;
-        out.adopt[r.ifindex].route4 = Route4Spec{r.ifindex, name, r.gw6, *r.prefsrc, r.mtu};
+        out.adopt[r.ifindex].route4 =
+            Route4Spec{r.ifindex, name, r.gateway->as_v6(), *r.prefsrc->as_v4(), r.mtu};
     }
-    for (const auto& r : left.routes6) {
-        out.remove6.push_back({r, "colatrld installs no IPv6 route"});
-    }
-    for (const auto& a : left.addrs4) {
-        if (!known(a.ifindex)) {
+    for (const auto& a : left.addrs) {
+        const auto a4 = a.addr.as_v4();
+        if (!a4 || !known(a.ifindex)) {
             continue;
         }
-        out.adopt[a.ifindex].addrs4.push_back(a.addr);
-        out.clat4.try_emplace(a.ifindex, a.addr);
+        out.adopt[a.ifindex].addrs4.push_back(*a4);
+        out.clat4.try_emplace(a.ifindex, *a4);
     }
     for (const auto& [ifindex, dp] : left.datapath) {
         if (!known(ifindex)) {

@@ -31,25 +31,19 @@ struct LeftoverDatapath {
 };
 
 struct Leftovers {
-    std::vector<Route4> routes4;              // IPv4 routes with kRouteProtocol, any table
-    std::vector<Route6> routes6;              // IPv6 routes with kRouteProtocol (we install none)
-    std::vector<Addr4> addrs4;                // /32s in kClatIpv4Range with our label or IFA_PROTO
+    std::vector<Route> routes;                // with kRouteProtocol, both families, any table
+    std::vector<Addr> addrs;                  // /32s in kClatIpv4Range with our label or IFA_PROTO
     std::map<int, LeftoverDatapath> datapath; // ifindex -> our programs attached there
 };
 
-struct StaleRoute4 {
-    Route4 route;
-    std::string reason;
-};
-struct StaleRoute6 {
-    Route6 route;
+struct StaleRoute {
+    Route route;
     std::string reason;
 };
 
 struct AdoptionPlan {
     std::map<int, InstalledLink> adopt; // handed to Applier::adopt
-    std::vector<StaleRoute4> remove4;
-    std::vector<StaleRoute6> remove6;
+    std::vector<StaleRoute> remove;
     // Choices the derivation keeps (DeriveInputs), so the adopted CLAT goes
     // on with the same IPv4 address and counter slot.
     std::map<int, Ipv4Addr> clat4;

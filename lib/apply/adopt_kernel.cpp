@@ -15,9 +15,8 @@ Result<Leftovers> gather(KernelOps& kernel, const std::map<int, Link>& links) {
         return std::move(ours).error();
     }
     Leftovers left;
-    left.routes4 = std::move(ours->routes4);
-    left.routes6 = std::move(ours->routes6);
-    left.addrs4 = std::move(ours->addrs4);
+    left.routes = std::move(ours->routes);
+    left.addrs = std::move(ours->addrs);
     for (const auto& [ifindex, link] : links) {
         auto q = query_attachment(ifindex);
         if (!q || (q->ingress_prog_id == 0 && q->egress_prog_id == 0)) {
@@ -48,16 +47,8 @@ Result<AdoptionPlan> adopt_leftovers(KernelOps& kernel, Applier& applier,
         auto it = links.find(ifindex);
         return it == links.end() ? std::to_string(ifindex) : it->second.name;
     };
-    for (const auto& r : plan.remove4) {
-        if (auto s = kernel.del_route4(r.route); !s) {
-            plan.log.push_back({log::warning,
-                                name_of(r.route.ifindex),
-                                "stale route (" + r.reason + "): " + s.error().message,
-                                {}});
-        }
-    }
-    for (const auto& r : plan.remove6) {
-        if (auto s = kernel.del_route6(r.route); !s) {
+    for (const auto& r : plan.remove) {
+        if (auto s = kernel.del_route(r.route); !s) {
             plan.log.push_back({log::warning,
                                 name_of(r.route.ifindex),
                                 "stale route (" + r.reason + "): " + s.error().message,

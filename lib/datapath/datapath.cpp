@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "datapath/datapath.hpp"
 
-// glibc's <net/if.h> must come before any <linux/if.h> user (if_arp.h, libnl).
+#include "rtnl/nl_socket.hpp"
+
+// glibc's <net/if.h> must come before any <linux/if.h> user (if_arp.h).
 #include <net/if.h>
 
 // The generated skeleton is C written for C and C++ alike.
@@ -17,8 +19,6 @@
 #include <fcntl.h>
 #include <linux/if_arp.h>
 #include <linux/pkt_sched.h>
-#include <netlink/netlink.h>
-#include <netlink/route/classifier.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -192,26 +192,11 @@ Result<uint32_t> query_one(int ifindex, bpf_tc_attach_point point) {
     return opts.prog_id;
 }
 
-// Number of tc filters on one clsact hook (any owner), via an rtnetlink dump.
-Result<int> count_filters(int ifindex, bpf_tc_attach_point point) {
-    std::unique_ptr<nl_sock, decltype(&nl_socket_free)> sk(nl_socket_alloc(), nl_socket_free);
-    if (!sk) {
-        return make_error(Errc::system, "nl_socket_alloc failed");
-    }
-    int err = nl_connect(sk.get(), NETLINK_ROUTE);
-    if (err < 0) {
-        return make_error(Errc::system, std::string("netlink connect: ") + nl_geterror(err));
-    }
-    const uint32_t parent =
-        TC_H_MAKE(TC_H_CLSACT, point == BPF_TC_INGRESS ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
-    nl_cache* cache = nullptr;
-    err = rtnl_cls_alloc_cache(sk.get(), ifindex, parent, &cache);
-    if (err < 0) {
-        return make_error(Errc::system, std::string("dump tc filters: ") + nl_geterror(err));
-    }
-    int n = nl_cache_nitems(cache);
-    nl_cache_free(cache);
-    return n;
+// Number of tc filters on one clsact hook (any owner).
+Result<size_t> count_filters(int ifindex, bpf_tc_attach_point point) {
+    return count_tc_filters(
+        ifindex,
+        TC_H_MAKE(TC_H_CLSACT, point == BPF_TC_INGRESS ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS));
 }
 
 Result<bpf_map_info> map_info(int fd) {

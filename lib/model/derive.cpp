@@ -122,15 +122,16 @@ bool is_ula(const Ipv6Prefix& p) {
 }
 
 // The lowest-metric IPv6 default route in the main table on this link.
-const Route6* best_default6(const NetworkModel& m, int ifindex) {
-    const Route6* best = nullptr;
-    for (const auto& r : m.routes6) {
-        if (r.ifindex != ifindex || r.dst.len != 0 || r.table != RT_TABLE_MAIN ||
-            r.protocol == kRouteProtocol) {
+const Route* best_default6(const NetworkModel& m, int ifindex) {
+    const Route* best = nullptr;
+    for (const auto& r : m.routes) {
+        if (r.family() != Family::v6 || r.ifindex != ifindex || r.dst.len != 0 ||
+            r.table != RT_TABLE_MAIN || r.protocol == kRouteProtocol) {
             continue;
         }
         if (!best || r.metric < best->metric ||
-            (r.metric == best->metric && r.gw && best->gw && *r.gw < *best->gw)) {
+            (r.metric == best->metric && r.gateway && best->gateway &&
+             *r.gateway < *best->gateway)) {
             best = &r;
         }
     }
@@ -138,41 +139,41 @@ const Route6* best_default6(const NetworkModel& m, int ifindex) {
 }
 
 bool has_native_ipv4(const NetworkModel& m, int ifindex) {
-    return std::any_of(m.routes4.begin(), m.routes4.end(), [ifindex](const Route4& r) {
-        return r.ifindex == ifindex && r.dst.len == 0 && r.table == RT_TABLE_MAIN &&
-               r.protocol != kRouteProtocol;
+    return std::any_of(m.routes.begin(), m.routes.end(), [ifindex](const Route& r) {
+        return r.family() == Family::v4 && r.ifindex == ifindex && r.dst.len == 0 &&
+               r.table == RT_TABLE_MAIN && r.protocol != kRouteProtocol;
     });
 }
 
-bool usable_global(const Addr6& a) {
+bool usable_global(const Addr& a) {
     constexpr uint32_t bad = IFA_F_TENTATIVE | IFA_F_DEPRECATED | IFA_F_DADFAILED;
-    return a.prefixlen == 64 && a.scope == RT_SCOPE_UNIVERSE && (a.flags & bad) == 0 &&
-           a.preferred_lft != 0;
+    return a.family() == Family::v6 && a.prefixlen == 64 && a.scope == RT_SCOPE_UNIVERSE &&
+           (a.flags & bad) == 0 && a.preferred_lft != 0;
 }
 
 // Deprecated (preferred lifetime over) but valid: usable for what runs.
-bool valid_global(const Addr6& a) {
+bool valid_global(const Addr& a) {
     constexpr uint32_t bad = IFA_F_TENTATIVE | IFA_F_DADFAILED;
-    return a.prefixlen == 64 && a.scope == RT_SCOPE_UNIVERSE && (a.flags & bad) == 0 &&
-           a.valid_lft != 0;
+    return a.family() == Family::v6 && a.prefixlen == 64 && a.scope == RT_SCOPE_UNIVERSE &&
+           (a.flags & bad) == 0 && a.valid_lft != 0;
 }
 
 std::optional<Ipv6Prefix> choose_prefix64(const NetworkModel& m, int ifindex,
                                           const std::optional<Ipv6Prefix>& sticky,
                                           const std::optional<Ipv6Addr>& configured6) {
     std::set<Ipv6Prefix> candidates;
-    for (const auto& a : m.addrs6) {
+    for (const auto& a : m.addrs) {
         if (a.ifindex == ifindex && usable_global(a)) {
-            candidates.insert(Ipv6Prefix::make(a.addr, 64));
+            candidates.insert(Ipv6Prefix::make(*a.addr.as_v6(), 64));
         }
     }
     if (candidates.empty()) {
         // Make-before-break while renumbering: a deprecated but still valid
         // /64 keeps carrying the CLAT until the new one is usable (its SLAAC
         // address may still be tentative).
-        for (const auto& a : m.addrs6) {
+        for (const auto& a : m.addrs) {
             if (a.ifindex == ifindex && valid_global(a)) {
-                candidates.insert(Ipv6Prefix::make(a.addr, 64));
+                candidates.insert(Ipv6Prefix::make(*a.addr.as_v6(), 64));
             }
         }
         if (sticky && candidates.count(*sticky) != 0) {
@@ -286,15 +287,15 @@ DesiredState derive(const NetworkModel& model, const Config& config, const Deriv
         if (auto v = variant_for_arphrd(link.type); !v) {
             set_off(OffReason::unsupported_link, v.error().message);
         }
-        const Route6* r6 = best_default6(model, ifindex);
+        const Route* r6 = best_default6(model, ifindex);
         if (!r6) {
             set_off(OffReason::no_ipv6_route);
         } else {
-            if (!r6->gw) {
+            p.gateway = r6->gateway ? r6->gateway->as_v6() : std::nullopt;
+            if (!p.gateway) {
                 set_off(OffReason::no_ipv6_gateway,
                         "device route only; point-to-point uplinks are not supported yet");
             }
-            p.gateway = r6->gw;
             // Device IPv6 MTU (RA MTU) if known, else the link MTU; a route
             // MTU only ever lowers it.
             p.ipv6_mtu = link.mtu;
@@ -325,13 +326,17 @@ DesiredState derive(const NetworkModel& model, const Config& config, const Deriv
     // Pass 2: shared resources (CLAT IPv4, counter slots). Links that hold
     // one keep it; the rest pick in ifindex order.
     std::vector<Ipv4Addr> in_use;
-    for (const auto& a : model.addrs4) {
+    for (const auto& a : model.addrs) {
+        const auto a4 = a.addr.as_v4();
+        if (!a4) {
+            continue;
+        }
         auto own = inputs.own4.find(a.ifindex);
         const bool ours =
             own != inputs.own4.end() &&
-            std::find(own->second.begin(), own->second.end(), a.addr) != own->second.end();
+            std::find(own->second.begin(), own->second.end(), *a4) != own->second.end();
         if (!ours) {
-            in_use.push_back(a.addr);
+            in_use.push_back(*a4);
         }
     }
     std::set<uint32_t> slots_used;

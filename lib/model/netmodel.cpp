@@ -2,49 +2,48 @@
 #include "model/netmodel.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace colatrl {
 
 namespace {
-
-// Insert-or-replace in a vector keyed by `same`; true when something changed.
-template <typename T, typename Same> bool upsert(std::vector<T>& v, const T& item, Same same) {
-    auto it = std::find_if(v.begin(), v.end(), [&](const T& x) { return same(x, item); });
-    if (it == v.end()) {
-        v.push_back(item);
-        return true;
-    }
-    if (*it == item) {
-        return false;
-    }
-    *it = item;
-    return true;
-}
-
-template <typename T, typename Same> bool erase(std::vector<T>& v, const T& item, Same same) {
-    return std::erase_if(v, [&](const T& x) { return same(x, item); }) > 0;
-}
-
-bool same_addr6(const Addr6& a, const Addr6& b) {
-    return a.ifindex == b.ifindex && a.addr == b.addr && a.prefixlen == b.prefixlen;
-}
-bool same_addr4(const Addr4& a, const Addr4& b) {
-    return a.ifindex == b.ifindex && a.addr == b.addr && a.prefixlen == b.prefixlen;
-}
-bool same_route4(const Route4& a, const Route4& b) {
-    return a.ifindex == b.ifindex && a.dst == b.dst && a.table == b.table && a.metric == b.metric &&
-           a.protocol == b.protocol;
-}
-bool same_route6(const Route6& a, const Route6& b) {
-    // IPv6 default routes from several routers share dst/metric: the gateway
-    // is part of their identity (the kernel keeps them as separate entries).
-    return a.ifindex == b.ifindex && a.dst == b.dst && a.table == b.table && a.metric == b.metric &&
-           a.protocol == b.protocol && a.gw == b.gw;
-}
-
+template <class... F> struct Overloaded : F... { using F::operator()...; };
 } // namespace
 
-bool NetworkModel::upsert_link(const Link& l) {
+bool same_entry(const Addr& a, const Addr& b) {
+    return a.ifindex == b.ifindex && a.addr == b.addr && a.prefixlen == b.prefixlen;
+}
+
+bool same_entry(const Route& a, const Route& b) {
+    // The kernel's key: an IPv4 route is one per dst/table/metric (a
+    // replace changes its next hop in place, without a removal message),
+    // while IPv6 default routes from several routers share dst/metric and
+    // stay separate entries, told apart by their gateway.
+    return a.ifindex == b.ifindex && a.dst == b.dst && a.table == b.table && a.metric == b.metric &&
+           a.protocol == b.protocol && (a.family() == Family::v4 || a.gateway == b.gateway);
+}
+
+bool NetworkModel::apply(const NetEvent& e) {
+    return std::visit(
+        Overloaded{
+            [this](const Change<Link>& c) {
+                return c.removed ? erase_link(c.value.ifindex) : upsert(c.value);
+            },
+            [this](const auto& c) -> bool { return c.removed ? erase(c.value) : upsert(c.value); },
+            [this](const DumpStarted&) {
+                const bool changed = !links.empty() || !addrs.empty() || !routes.empty() || synced;
+                links.clear();
+                addrs.clear();
+                routes.clear();
+                synced = false;
+                return changed;
+            },
+            [this](const DumpComplete&) { return !std::exchange(synced, true); },
+        },
+        e);
+}
+
+bool NetworkModel::upsert(const Link& l) {
     auto [it, inserted] = links.try_emplace(l.ifindex, l);
     if (inserted) {
         return true;
@@ -61,38 +60,24 @@ bool NetworkModel::erase_link(int ifindex) {
     auto on_link = [ifindex](const auto& x) {
         return x.ifindex == ifindex;
     };
-    changed |= std::erase_if(addrs6, on_link) > 0;
-    changed |= std::erase_if(addrs4, on_link) > 0;
-    changed |= std::erase_if(routes4, on_link) > 0;
-    changed |= std::erase_if(routes6, on_link) > 0;
+    changed |= std::erase_if(addrs, on_link) > 0;
+    changed |= std::erase_if(routes, on_link) > 0;
     changed |= std::erase_if(ra_pref64, on_link) > 0;
     std::erase_if(ra_superseded, on_link);
     return changed;
 }
 
-bool NetworkModel::upsert_addr6(const Addr6& a) {
-    return upsert(addrs6, a, same_addr6);
+bool NetworkModel::upsert(const Addr& a) {
+    return upsert_entry(addrs, a);
 }
-bool NetworkModel::erase_addr6(const Addr6& a) {
-    return erase(addrs6, a, same_addr6);
+bool NetworkModel::erase(const Addr& a) {
+    return erase_entry(addrs, a);
 }
-bool NetworkModel::upsert_addr4(const Addr4& a) {
-    return upsert(addrs4, a, same_addr4);
+bool NetworkModel::upsert(const Route& r) {
+    return upsert_entry(routes, r);
 }
-bool NetworkModel::erase_addr4(const Addr4& a) {
-    return erase(addrs4, a, same_addr4);
-}
-bool NetworkModel::upsert_route4(const Route4& r) {
-    return upsert(routes4, r, same_route4);
-}
-bool NetworkModel::erase_route4(const Route4& r) {
-    return erase(routes4, r, same_route4);
-}
-bool NetworkModel::upsert_route6(const Route6& r) {
-    return upsert(routes6, r, same_route6);
-}
-bool NetworkModel::erase_route6(const Route6& r) {
-    return erase(routes6, r, same_route6);
+bool NetworkModel::erase(const Route& r) {
+    return erase_entry(routes, r);
 }
 
 bool NetworkModel::update_ra_pref64(int ifindex, const Ipv6Addr& router, const Ipv6Prefix& prefix,

@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The network as colatrld sees it: plain data, filled by the netlink adapter
-// (dump replies and multicast events go through the same upsert/erase calls)
-// and read by the pure desired-state derivation. No side effects here.
+// The network as colatrld sees it: plain data, filled from the events of the
+// netlink monitor (NetworkModel::apply; dump replies and multicast events
+// look alike) and read by the pure desired-state derivation. No side effects
+// here.
 #pragma once
 
 #include "base/boot_clock.hpp"
 #include "clat/markers.hpp"
 #include "inet/ip.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace colatrl {
@@ -22,7 +25,7 @@ using Clock = BootClock;
 
 struct Link {
     int ifindex = 0;
-    std::string name;
+    std::string name{};
     uint32_t flags = 0;   // IFF_* from ifinfomsg
     bool oper_up = false; // IFF_UP and IFF_LOWER_UP (carrier)
     uint32_t mtu = 0;     // IFLA_MTU
@@ -30,50 +33,76 @@ struct Link {
     bool operator==(const Link&) const = default;
 };
 
-struct Addr6 {
+// One address of either family (IFA_LOCAL, else IFA_ADDRESS).
+struct Addr {
+    static constexpr uint32_t kForever = 0xffffffffu;
     int ifindex = 0;
-    Ipv6Addr addr;
+    IpAddr addr;
     uint8_t prefixlen = 0;
-    uint8_t scope = 0;          // RT_SCOPE_*
-    uint32_t flags = 0;         // IFA_F_* (from IFA_FLAGS when present)
-    uint32_t preferred_lft = 0; // seconds, 0xffffffff = forever
-    uint32_t valid_lft = 0;
-    bool operator==(const Addr6&) const = default;
+    uint8_t scope = 0;                 // RT_SCOPE_*
+    uint32_t flags = 0;                // IFA_F_* (from IFA_FLAGS when present)
+    uint32_t preferred_lft = kForever; // seconds left (IFA_CACHEINFO)
+    uint32_t valid_lft = kForever;
+    std::string label{}; // IFA_LABEL (IPv4 only)
+    uint8_t proto = 0;   // IFA_PROTO, 0 = none (kernels before 6.3 drop it)
+
+    Family family() const { return addr.family; }
+    bool operator==(const Addr&) const = default;
 };
 
-struct Addr4 {
+// One route (one next hop of a multipath route) of either family. The model
+// keeps only default routes and routes with our protocol number.
+struct Route {
     int ifindex = 0;
-    Ipv4Addr addr;
-    uint8_t prefixlen = 0;
-    uint8_t scope = 0;
-    uint32_t flags = 0;
-    bool operator==(const Addr4&) const = default;
-};
-
-// Only default routes (and routes with our protocol number) are kept.
-struct Route4 {
-    int ifindex = 0;
-    Ipv4Prefix dst;              // 0.0.0.0/0 for a default route
-    std::optional<Ipv4Addr> gw4; // RTA_GATEWAY
-    std::optional<Ipv6Addr> gw6; // RTA_VIA (IPv4 via inet6)
-    std::optional<Ipv4Addr> prefsrc;
+    IpPrefix dst;                    // the route's family; /0 for a default route
+    std::optional<IpAddr> gateway{}; // RTA_GATEWAY, or RTA_VIA (IPv4 via inet6)
+    std::optional<IpAddr> prefsrc{};
     uint8_t protocol = 0; // RTPROT_*
     uint32_t table = kMainTable;
     uint32_t metric = 0;
     uint32_t mtu = 0; // RTAX_MTU, 0 = none
-    bool operator==(const Route4&) const = default;
+
+    Family family() const { return dst.family(); }
+    bool operator==(const Route&) const = default;
 };
 
-struct Route6 {
-    int ifindex = 0;
-    Ipv6Prefix dst; // ::/0 for a default route
-    std::optional<Ipv6Addr> gw;
-    uint8_t protocol = 0;
-    uint32_t table = kMainTable;
-    uint32_t metric = 0;
-    uint32_t mtu = 0;
-    bool operator==(const Route6&) const = default;
+// Identity: which fields make two entries the same one, so that an update
+// replaces it and a removal finds it. Used by the model and by the netlink
+// monitor's sweep of silently flushed IPv4 routes.
+bool same_entry(const Addr& a, const Addr& b);
+bool same_entry(const Route& a, const Route& b);
+
+// Insert-or-replace by identity; true when the list changed.
+template <typename T> bool upsert_entry(std::vector<T>& v, const T& item) {
+    for (auto& x : v) {
+        if (same_entry(x, item)) {
+            if (x == item) {
+                return false;
+            }
+            x = item;
+            return true;
+        }
+    }
+    v.push_back(item);
+    return true;
+}
+template <typename T> bool erase_entry(std::vector<T>& v, const T& item) {
+    return std::erase_if(v, [&](const T& x) { return same_entry(x, item); }) > 0;
+}
+
+// What the netlink monitor reports, applied by NetworkModel::apply. Dump
+// replies and multicast events look alike.
+template <typename T> struct Change {
+    T value;
+    bool removed = false; // for a Link only value.ifindex counts
 };
+// A full dump starts (the first one, or after messages were lost): what was
+// learned from the kernel so far is void, the model is not synced until
+// DumpComplete.
+struct DumpStarted {};
+// A full dump completed: the model now holds a complete picture.
+struct DumpComplete {};
+using NetEvent = std::variant<Change<Link>, Change<Addr>, Change<Route>, DumpStarted, DumpComplete>;
 
 // A PREF64 learned from an RA option (RFC 8781) on one link from one router.
 struct RaPref64 {
@@ -104,28 +133,30 @@ inline constexpr std::chrono::milliseconds kRaBurst{500};
 
 struct NetworkModel {
     std::map<int, Link> links;
-    std::vector<Addr6> addrs6;
-    std::vector<Addr4> addrs4;
-    std::vector<Route4> routes4;
-    std::vector<Route6> routes6;
+    std::vector<Addr> addrs;   // both families
+    std::vector<Route> routes; // both families
     std::vector<RaPref64> ra_pref64;
     // RA PREF64s a newer RA of their router superseded less than kRaBurst
     // ago: when the same RA announces one of them after the new prefix, it
     // comes back as it was (first_seen kept), not as a newly announced one.
     std::vector<RaPref64> ra_superseded;
     std::optional<Dns64Pref64> dns64;
+    // The links, addresses and routes are a complete picture of the kernel:
+    // false until the first full dump completed and from a resync until the
+    // dump after it did. Nothing may act on the model while it is false (a
+    // half-filled model looks like a network without uplinks).
+    bool synced = false;
 
     // Each returns true when the model changed, so callers can skip work.
-    bool upsert_link(const Link& l);
-    bool erase_link(int ifindex);      // also drops its addresses, routes and RA PREF64s
-    bool upsert_addr6(const Addr6& a); // identity: ifindex + addr + prefixlen
-    bool erase_addr6(const Addr6& a);
-    bool upsert_addr4(const Addr4& a);
-    bool erase_addr4(const Addr4& a);
-    bool upsert_route4(const Route4& r); // identity: ifindex + dst + table + metric + protocol
-    bool erase_route4(const Route4& r);
-    bool upsert_route6(const Route6& r);
-    bool erase_route6(const Route6& r);
+    // DumpStarted forgets links, addresses and routes (RA PREF64s and the
+    // DNS64 answer are not part of a dump and stay).
+    bool apply(const NetEvent& e);
+    bool upsert(const Link& l);
+    bool erase_link(int ifindex); // also drops its addresses, routes and RA PREF64s
+    bool upsert(const Addr& a);   // identity: same_entry
+    bool erase(const Addr& a);
+    bool upsert(const Route& r);
+    bool erase(const Route& r);
     // Lifetime 0 withdraws (RFC 8781 §4.1); otherwise refreshes the expiry.
     // A router's latest RA defines its current PREF64 set: when it announces
     // a prefix new to us, its prefixes that were not in the same RA (kRaBurst)

@@ -7,10 +7,10 @@ namespace colatrl {
 
 std::optional<Ipv6Addr> rs_source(const NetworkModel& model, int ifindex) {
     constexpr uint32_t bad = IFA_F_TENTATIVE | IFA_F_DADFAILED;
-    for (const auto& a : model.addrs6) {
-        if (a.ifindex == ifindex && a.addr.bytes[0] == 0xfe && (a.addr.bytes[1] & 0xc0) == 0x80 &&
-            (a.flags & bad) == 0) {
-            return a.addr;
+    for (const auto& a : model.addrs) {
+        if (a.ifindex == ifindex && a.family() == Family::v6 && a.addr.bytes[0] == 0xfe &&
+            (a.addr.bytes[1] & 0xc0) == 0x80 && (a.flags & bad) == 0) {
+            return a.addr.as_v6();
         }
     }
     return std::nullopt;

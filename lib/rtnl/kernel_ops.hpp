@@ -10,16 +10,13 @@
 #include "clat/markers.hpp"
 #include "inet/ip.hpp"
 #include "model/netmodel.hpp"
-#include "rtnl/netlink.hpp"
+#include "rtnl/nl_socket.hpp"
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-struct nl_msg;
 
 namespace colatrl {
 
@@ -35,9 +32,8 @@ struct ClatRoute4 {
 };
 
 struct OurLeftovers {
-    std::vector<Route4> routes4; // IPv4 routes with kRouteProtocol, any table
-    std::vector<Route6> routes6; // IPv6 routes with kRouteProtocol (we install none today)
-    std::vector<Addr4> addrs4;   // /32s in 192.0.0.0/29 with our label or IFA_PROTO
+    std::vector<Route> routes; // routes with kRouteProtocol, both families, any table
+    std::vector<Addr> addrs;   // /32s in 192.0.0.0/29 with our label or IFA_PROTO
 };
 
 class KernelOps {
@@ -58,20 +54,17 @@ public:
     Status replace_clat_route4(const ClatRoute4& route);
     // Removes our default route from `table` on `ifindex`; already gone = success.
     Status del_clat_route4(int ifindex, std::string_view ifname, uint32_t table = kMainTable);
-    // Removes any route (as listed by list_ours) — crash recovery.
-    Status del_route4(const Route4& route);
-    Status del_route6(const Route6& route);
+    // Removes any route (as listed by list_ours), of either family: crash
+    // recovery. Already gone = success.
+    [[nodiscard]] Status del_route(const Route& route);
 
     // Everything of ours the kernel holds now (left by an earlier run).
     Result<OurLeftovers> list_ours();
 
 private:
     explicit KernelOps(NlSocket sock) : sock_(std::move(sock)) {}
-    // Sends `msg` (consumed) and reads until the kernel's final answer: the
-    // ACK, or NLMSG_DONE of a dump, each reply going to `on_reply`. Errors
-    // carry `what` and the kernel's extended ACK message when it gave one.
-    Status request(nl_msg* msg, const std::string& what,
-                   const std::function<void(const NlMsg&)>& on_reply = {});
+    // A removal for which "already gone" is what we wanted.
+    Status remove(NlRequest req, const std::string& what);
     NlSocket sock_;
 };
 

@@ -6,7 +6,8 @@
 #include "netlink_recorder.hpp"
 #include "ns_fixture.hpp"
 #include "rtnl/kernel_ops.hpp"
-#include "rtnl/netlink.hpp"
+#include "rtnl/monitor.hpp"
+#include "rtnl/nl_socket.hpp"
 #include "sys/procsys.hpp"
 
 #include <catch2/catch.hpp>
@@ -143,18 +144,19 @@ TEST_CASE("KernelOps installs, lists and removes the CLAT address and route", "[
 
     auto left = ops.list_ours();
     REQUIRE(left.ok());
-    REQUIRE(left->addrs4.size() == 1);
-    CHECK(left->addrs4[0].addr == v4("192.0.0.2"));
-    CHECK(left->addrs4[0].ifindex == t.ifindex);
-    REQUIRE(left->routes4.size() == 1);
-    const Route4& lr = left->routes4[0];
+    REQUIRE(left->addrs.size() == 1);
+    CHECK(left->addrs[0].addr == IpAddr(v4("192.0.0.2")));
+    CHECK(left->addrs[0].ifindex == t.ifindex);
+    CHECK(left->addrs[0].label == "nl0:clat");
+    REQUIRE(left->routes.size() == 1);
+    const Route& lr = left->routes[0];
+    CHECK(lr.family() == Family::v4);
     CHECK(lr.ifindex == t.ifindex);
-    CHECK(lr.gw6 == v6("fe80::1"));
-    CHECK(lr.prefsrc == v4("192.0.0.2"));
+    CHECK(lr.gateway == IpAddr(v6("fe80::1")));
+    CHECK(lr.prefsrc == IpAddr(v4("192.0.0.2")));
     CHECK(lr.mtu == 1400);
     CHECK(lr.metric == kRouteMetric);
     CHECK(lr.protocol == kRouteProtocol);
-    CHECK(left->routes6.empty());
 
     // A source that is not local: refused, and the message says where.
     ClatRoute4 bad = r;
@@ -174,16 +176,22 @@ TEST_CASE("KernelOps installs, lists and removes the CLAT address and route", "[
     CHECK(contains(out("ip -4 addr show dev nl0"), "192.0.0.3/32")); // not touched
     left = ops.list_ours();
     REQUIRE(left.ok());
-    CHECK(left->addrs4.empty());
-    CHECK(left->routes4.empty());
+    CHECK(left->addrs.empty());
+    CHECK(left->routes.empty());
 
-    // Crash recovery path: delete what list_ours found, whatever it is.
+    // Crash recovery path: delete what list_ours found, whatever it is, of
+    // either family.
     REQUIRE(sh("ip -4 route add 203.0.113.0/24 dev nl0 proto 157 metric 7") == 0);
+    REQUIRE(sh("ip -6 route add 2001:db8:77::/48 dev nl0 proto 157 metric 9") == 0);
     left = ops.list_ours();
     REQUIRE(left.ok());
-    REQUIRE(left->routes4.size() == 1);
-    REQUIRE(ops.del_route4(left->routes4[0]).ok());
+    REQUIRE(left->routes.size() == 2);
+    for (const auto& leftover : left->routes) {
+        REQUIRE(ops.del_route(leftover).ok());
+        REQUIRE(ops.del_route(leftover).ok()); // already gone: fine
+    }
     CHECK(out("ip -4 route show proto 157").empty());
+    CHECK(out("ip -6 route show proto 157").empty());
 }
 
 TEST_CASE("accept_ra state is read, never written", "[kernel_ops]") {
@@ -213,7 +221,7 @@ TEST_CASE("NetlinkMonitor: dump, then events through the same handlers", "[netli
     REQUIRE(sh("ip -6 route add default via fe80::1 dev nl0 metric 512") == 0);
     EventLoop loop;
     Recorder rec;
-    NetlinkMonitor mon(rec);
+    NetlinkMonitor mon(rec.handlers());
     REQUIRE(mon.attach(loop.e).ok());
     REQUIRE(run_until(loop.e, [&] { return rec.dumps == 1; }));
 
@@ -223,17 +231,18 @@ TEST_CASE("NetlinkMonitor: dump, then events through the same handlers", "[netli
     CHECK(link->name == "nl0");
     CHECK(link->mtu == 1500);
     CHECK((link->flags & IFF_UP) != 0);
-    CHECK(std::any_of(rec.a6.begin(), rec.a6.end(), [&](const auto& p) {
-        return p.first.addr == v6("2001:db8:1::2") && p.first.prefixlen == 64 &&
+    CHECK(std::any_of(rec.addrs.begin(), rec.addrs.end(), [&](const auto& p) {
+        return p.first.addr == IpAddr(v6("2001:db8:1::2")) && p.first.prefixlen == 64 &&
                p.first.ifindex == t.ifindex && !p.second;
     }));
-    CHECK(std::any_of(rec.r6.begin(), rec.r6.end(), [&](const auto& p) {
-        return p.first.ifindex == t.ifindex && p.first.gw == v6("fe80::1") &&
+    CHECK(std::any_of(rec.routes.begin(), rec.routes.end(), [&](const auto& p) {
+        return p.first.ifindex == t.ifindex && p.first.gateway == IpAddr(v6("fe80::1")) &&
                p.first.metric == 512 && p.first.dst.len == 0 && !p.second;
     }));
     // Only default routes: the /64 prefix route is not reported.
-    CHECK(std::none_of(rec.r6.begin(), rec.r6.end(),
+    CHECK(std::none_of(rec.routes.begin(), rec.routes.end(),
                        [](const auto& p) { return p.first.dst.len != 0; }));
+    CHECK(mon.synced());
 
     // Our installs arrive as events.
     auto ops_r = KernelOps::open();
@@ -250,13 +259,15 @@ TEST_CASE("NetlinkMonitor: dump, then events through the same handlers", "[netli
     std::fprintf(stderr, "MEASURED: route event reached the sink %lld us after the ACK\n",
                  static_cast<long long>(lag.count()));
     CHECK(lag < 1000ms);
-    CHECK(std::any_of(rec.a4.begin(), rec.a4.end(), [&](const auto& p) {
-        return p.first.addr == v4("192.0.0.2") && p.first.prefixlen == 32 && !p.second;
+    CHECK(std::any_of(rec.addrs.begin(), rec.addrs.end(), [&](const auto& p) {
+        return p.first.addr == IpAddr(v4("192.0.0.2")) && p.first.prefixlen == 32 &&
+               p.first.proto == kRouteProtocol && !p.second;
     }));
-    const auto ours = std::find_if(rec.r4.begin(), rec.r4.end(), [&](const auto& p) {
+    const auto ours = std::find_if(rec.routes.begin(), rec.routes.end(), [&](const auto& p) {
         return p.first.protocol == kRouteProtocol;
     });
-    CHECK(ours->first.gw6 == v6("fe80::1"));
+    REQUIRE(ours != rec.routes.end());
+    CHECK(ours->first.gateway == IpAddr(v6("fe80::1")));
     CHECK(ours->first.mtu == 1472);
     CHECK(ours->first.metric == kRouteMetric);
 
@@ -270,8 +281,10 @@ TEST_CASE("NetlinkMonitor: dump, then events through the same handlers", "[netli
     // A resync clears and dumps again.
     const auto links_before = rec.links.size();
     mon.request_resync();
-    CHECK(rec.resyncs == 1);
+    CHECK(rec.starts == 2);
+    CHECK_FALSE(mon.synced());
     REQUIRE(run_until(loop.e, [&] { return rec.dumps == 2; }));
+    CHECK(mon.synced());
     CHECK(rec.links.size() > links_before);
     CHECK(mon.stats().dumps == 2);
     CHECK(mon.stats().malformed == 0);
@@ -289,7 +302,7 @@ TEST_CASE("NetlinkMonitor: a PREF64 option in an RA arrives as an ND user option
     Topology t;
     EventLoop loop;
     Recorder rec;
-    NetlinkMonitor mon(rec);
+    NetlinkMonitor mon(rec.handlers());
     REQUIRE(mon.attach(loop.e).ok());
     REQUIRE(run_until(loop.e, [&] { return rec.dumps == 1; }));
     REQUIRE(t.peer.in_ns([] { return send_ra("nl1"); }) == 0);
@@ -305,7 +318,7 @@ TEST_CASE("NetlinkMonitor: removing the CLAT address flushes our route; the swee
     Topology t;
     EventLoop loop;
     Recorder rec;
-    NetlinkMonitor mon(rec);
+    NetlinkMonitor mon(rec.handlers());
     REQUIRE(mon.attach(loop.e).ok());
     REQUIRE(run_until(loop.e, [&] { return rec.dumps == 1; }));
     auto ops = KernelOps::open();
@@ -320,44 +333,35 @@ TEST_CASE("NetlinkMonitor: removing the CLAT address flushes our route; the swee
     CHECK(out("ip -4 route show proto 157").empty());
 }
 
-namespace {
-// A sink that keeps state the way the daemon's model does: a resync forgets
-// everything, then the dump refills it.
-struct AddrModel : NetlinkSink {
-    std::set<Ipv6Addr> addrs;
-    int resyncs = 0;
-    int dumps = 0;
-    void on_link(const Link&) override {}
-    void on_link_removed(int) override {}
-    void on_addr4(const Addr4&, bool) override {}
-    void on_addr6(const Addr6& a, bool removed) override {
-        if (removed) {
-            addrs.erase(a.addr);
-        } else {
-            addrs.insert(a.addr);
-        }
-    }
-    void on_route4(const Route4&, bool) override {}
-    void on_route6(const Route6&, bool) override {}
-    void on_nd_useropt(int, const Ipv6Addr&, std::span<const uint8_t>) override {}
-    void on_resync_needed() override {
-        ++resyncs;
-        addrs.clear();
-    }
-    void on_dump_complete() override { ++dumps; }
-};
-} // namespace
-
-TEST_CASE("NetlinkMonitor: a receive buffer overrun leads to a full, correct re-dump",
+TEST_CASE("NetlinkMonitor: after a receive buffer overrun the model is unsynced until a full, "
+          "correct re-dump completed",
           "[netlink]") {
     enter_private_netns();
     Topology t;
     EventLoop loop;
-    AddrModel model;
-    NetlinkMonitor mon(model);
+    // The daemon's wiring: every event goes into the model. Whenever the
+    // model says it is synced, it must hold what was there all along.
+    NetworkModel model;
+    int starts = 0;
+    int completes = 0;
+    int partial_but_synced = 0;
+    NetlinkMonitor mon(NetlinkHandlers{
+        [&](const NetEvent& e) {
+            model.apply(e);
+            starts += std::holds_alternative<DumpStarted>(e);
+            completes += std::holds_alternative<DumpComplete>(e);
+            const bool whole =
+                model.links.count(t.ifindex) == 1 &&
+                std::any_of(model.addrs.begin(), model.addrs.end(),
+                            [](const Addr& a) { return a.addr == IpAddr(v6("2001:db8:1::2")); });
+            partial_but_synced += model.synced && !whole;
+        },
+        {},
+        {}});
     // Tiny buffer: a burst of events overflows it while the loop is not reading.
     REQUIRE(mon.attach(loop.e, 4096).ok());
-    REQUIRE(run_until(loop.e, [&] { return model.dumps == 1; }));
+    REQUIRE(run_until(loop.e, [&] { return completes == 1; }));
+    REQUIRE(model.synced);
 
     const std::string batch = "/tmp/colatrl-nl-batch-" + std::to_string(getpid());
     {
@@ -375,18 +379,50 @@ TEST_CASE("NetlinkMonitor: a receive buffer overrun leads to a full, correct re-
     // Drain until the overrun was seen and a full dump completed after it,
     // and no more events are pending.
     CHECK(run_until(
-        loop.e,
-        [&] { return mon.stats().overruns > 0 && model.dumps >= 2 && model.addrs.size() >= 400; },
+        loop.e, [&] { return mon.stats().overruns > 0 && completes >= 2 && model.synced; },
         10000ms));
     run_until(
         loop.e, [] { return false; }, 300ms);
-    CHECK(model.resyncs >= 1);
+    CHECK(starts >= 2);
+    CHECK(model.synced);
+    CHECK(mon.synced());
+    CHECK(partial_but_synced == 0);
     int found = 0;
     for (int i = 1; i <= 400; ++i) {
-        found +=
-            static_cast<int>(model.addrs.count(v6(("2001:db8:5::" + std::to_string(i)).c_str())));
+        const IpAddr want = v6(("2001:db8:5::" + std::to_string(i)).c_str());
+        found += static_cast<int>(std::count_if(model.addrs.begin(), model.addrs.end(),
+                                                [&](const Addr& a) { return a.addr == want; }));
     }
     CHECK(found == 400);
-    CHECK(model.addrs.count(v6("2001:db8:1::2")) == 1);
     CHECK(mon.stats().malformed == 0);
+}
+
+TEST_CASE("one-shot queries: a link by name, tc filters of a hook", "[netlink]") {
+    enter_private_netns();
+    Topology t;
+    auto l = query_link("nl0");
+    REQUIRE(l.ok());
+    CHECK(l->ifindex == t.ifindex);
+    CHECK(l->mtu == 1500);
+    CHECK(l->type == 1); // ARPHRD_ETHER
+    auto missing = query_link("nosuchif0");
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().code == Errc::not_found);
+    CHECK(contains(missing.error().message, "nosuchif0"));
+
+    const uint32_t ingress = 0xfffffff2u; // TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
+    auto none = count_tc_filters(t.ifindex, ingress);
+    REQUIRE(none.ok());
+    CHECK(*none == 0);
+    REQUIRE(sh("tc qdisc add dev nl0 clsact") == 0);
+    // Classic BPF "accept nothing": cls_bpf is the classifier this kernel has.
+    // The dump lists each priority once without a handle, then its filters.
+    REQUIRE(sh("tc filter add dev nl0 ingress pref 7 bpf bytecode '1,6 0 0 0,'") == 0);
+    REQUIRE(sh("tc filter add dev nl0 ingress pref 8 bpf bytecode '1,6 0 0 0,'") == 0);
+    auto two = count_tc_filters(t.ifindex, ingress);
+    REQUIRE(two.ok());
+    CHECK(*two == 2);
+    auto egress = count_tc_filters(t.ifindex, 0xfffffff3u);
+    REQUIRE(egress.ok());
+    CHECK(*egress == 0);
 }

@@ -19,11 +19,11 @@ std::map<int, Link> links() {
 }
 
 // The route KernelOps::replace_clat_route4 installs.
-Route4 our_route(int ifindex, const char* src) {
-    Route4 r;
+Route our_route(int ifindex, const char* src) {
+    Route r;
     r.ifindex = ifindex;
     r.dst = *Ipv4Prefix::parse("0.0.0.0/0");
-    r.gw6 = A6("fe80::1");
+    r.gateway = A6("fe80::1");
     r.prefsrc = A4(src);
     r.protocol = kRouteProtocol;
     r.table = kMainTable;
@@ -36,8 +36,8 @@ Route4 our_route(int ifindex, const char* src) {
 
 TEST_CASE("a crashed run's CLAT is adopted whole, without a new DAD", "[adopt]") {
     Leftovers left;
-    left.routes4 = {our_route(2, "192.0.0.2")};
-    left.addrs4 = {Addr4{2, A4("192.0.0.2"), 32, 0, 0}};
+    left.routes = {our_route(2, "192.0.0.2")};
+    left.addrs = {Addr{2, A4("192.0.0.2"), 32}};
     auto cfg = make_datapath_config(A4("192.0.0.2"), A6("2001:db8:1::c1"), test::P("64:ff9b::/96"),
                                     1500, false, 5);
     REQUIRE(cfg);
@@ -53,8 +53,7 @@ TEST_CASE("a crashed run's CLAT is adopted whole, without a new DAD", "[adopt]")
     CHECK(l.adopted_clat6 == A6("2001:db8:1::c1"));
     CHECK(plan.clat4.at(2) == A4("192.0.0.2"));
     CHECK(plan.counter_slots.at(2) == 5);
-    CHECK(plan.remove4.empty());
-    CHECK(plan.remove6.empty());
+    CHECK(plan.remove.empty());
     REQUIRE(plan.log.size() == 1);
     CHECK(plan.log[0].level == log::notice);
     CHECK(plan.log[0].ifname == "eth0");
@@ -69,29 +68,30 @@ TEST_CASE("leftovers that are not what we install are removed, with a reason", "
     other_metric.metric = 7;
     auto no_src = our_route(3, "192.0.0.3");
     no_src.prefsrc.reset();
-    left.routes4 = {other_table, other_metric, no_src};
-    Route6 r6;
+    Route r6;
     r6.ifindex = 2;
+    r6.dst = Ipv6Prefix{};
     r6.protocol = kRouteProtocol;
-    left.routes6 = {r6};
+    left.routes = {other_table, other_metric, no_src, r6};
     const auto plan = plan_adoption(left, links());
     CHECK(plan.adopt.empty());
-    CHECK(plan.remove4.size() == 3);
-    for (const auto& r : plan.remove4) {
+    REQUIRE(plan.remove.size() == 4);
+    for (const auto& r : plan.remove) {
         CHECK_FALSE(r.reason.empty());
     }
-    REQUIRE(plan.remove6.size() == 1);
+    CHECK(plan.remove[3].route == r6);
+    CHECK(plan.remove[3].reason == "colatrld installs no IPv6 route");
     CHECK(plan.log.empty());
 }
 
 TEST_CASE("nothing is adopted on a link the dump did not show", "[adopt]") {
     Leftovers left;
-    left.routes4 = {our_route(9, "192.0.0.4")};
-    left.addrs4 = {Addr4{9, A4("192.0.0.4"), 32, 0, 0}};
+    left.routes = {our_route(9, "192.0.0.4")};
+    left.addrs = {Addr{9, A4("192.0.0.4"), 32}};
     left.datapath[9] = LeftoverDatapath{};
     const auto plan = plan_adoption(left, links());
     CHECK(plan.adopt.empty());
-    CHECK(plan.remove4.empty());
+    CHECK(plan.remove.empty());
     CHECK(plan.clat4.empty());
     // Programs without a readable config: adopted as stale filters only.
     left = Leftovers{};

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Scripted network states through the pure derivation.
 #include "model/derive.hpp"
-#include "rtnl/netlink.hpp"
 
 #include <linux/if_addr.h>
 #include <linux/if_arp.h>
@@ -28,10 +27,10 @@ const Clock::time_point t0 = Clock::time_point{} + 10000s;
 // One IPv6-only uplink: link, SLAAC /64, default route from an RA, RA PREF64.
 void add_uplink(NetworkModel& m, int ifindex, const char* name, const char* addr,
                 const char* router = "fe80::1", const char* pref64 = "2001:db8:6464::/96") {
-    m.upsert_link({ifindex, name, 0x1043, true, 1500, ARPHRD_ETHER});
-    m.upsert_addr6({ifindex, v6(addr), 64, 0, IFA_F_MANAGETEMPADDR, 3600, 7200});
-    m.upsert_addr6({ifindex, v6("fe80::aa"), 64, 253, IFA_F_PERMANENT, 0xffffffff, 0xffffffff});
-    m.upsert_route6({ifindex, p6("::/0"), v6(router), 9, 254, 1024, 0});
+    m.upsert(Link{ifindex, name, 0x1043, true, 1500, ARPHRD_ETHER});
+    m.upsert(Addr{ifindex, v6(addr), 64, 0, IFA_F_MANAGETEMPADDR, 3600, 7200});
+    m.upsert(Addr{ifindex, v6("fe80::aa"), 64, 253, IFA_F_PERMANENT, 0xffffffff, 0xffffffff});
+    m.upsert(Route{ifindex, p6("::/0"), v6(router), {}, 9, 254, 1024, 0});
     if (pref64) {
         m.update_ra_pref64(ifindex, v6(router), p6(pref64), 1800s, t0 - 10s);
     }
@@ -52,7 +51,7 @@ const LinkPlan& plan(const DesiredState& d, int ifindex) {
 
 TEST_CASE("an IPv6-only uplink with RA PREF64 gets a complete CLAT plan", "[derive]") {
     NetworkModel m;
-    m.upsert_link({1, "lo", 0x49, true, 65536, ARPHRD_LOOPBACK});
+    m.upsert(Link{1, "lo", 0x49, true, 65536, ARPHRD_LOOPBACK});
     add_uplink(m, 2, "eth0", "2001:db8:1::10");
     auto d = derive(m, Config{}, inputs(), t0);
     CHECK(d.links.count(1) == 0); // loopback never appears
@@ -191,32 +190,32 @@ TEST_CASE("renumbering: the /64 in use stays while usable, then the new one", "[
     REQUIRE(a.prefix64 == p6("2001:db8:2::/64"));
     in.prefix64[2] = *a.prefix64;
     // A second (lower) prefix appears: no churn.
-    m.upsert_addr6({2, v6("2001:db8:1::10"), 64, 0, 0, 3600, 7200});
+    m.upsert(Addr{2, v6("2001:db8:1::10"), 64, 0, 0, 3600, 7200});
     auto b = plan(derive(m, Config{}, in, t0), 2);
     CHECK(b.prefix64 == p6("2001:db8:2::/64"));
     CHECK(b.clat6 == a.clat6);
     // The old one is deprecated: move.
-    m.upsert_addr6({2, v6("2001:db8:2::10"), 64, 0, IFA_F_DEPRECATED, 0, 600});
+    m.upsert(Addr{2, v6("2001:db8:2::10"), 64, 0, IFA_F_DEPRECATED, 0, 600});
     auto c = plan(derive(m, Config{}, in, t0), 2);
     REQUIRE(c.active());
     CHECK(c.prefix64 == p6("2001:db8:1::/64"));
     CHECK(p6("2001:db8:1::/64").contains(c.clat6));
     // Make-before-break: the new /64's address still tentative, the old one
     // deprecated: the old one keeps carrying the CLAT.
-    m.upsert_addr6({2, v6("2001:db8:1::10"), 64, 0, IFA_F_TENTATIVE, 3600, 7200});
+    m.upsert(Addr{2, v6("2001:db8:1::10"), 64, 0, IFA_F_TENTATIVE, 3600, 7200});
     auto d = plan(derive(m, Config{}, in, t0), 2);
     REQUIRE(d.active());
     CHECK(d.prefix64 == p6("2001:db8:2::/64"));
     CHECK(d.clat6 == a.clat6);
     // Old one gone too: nothing usable.
-    m.erase_addr6({2, v6("2001:db8:2::10"), 64, 0, 0, 0, 0});
+    m.erase(Addr{2, v6("2001:db8:2::10"), 64, 0, 0, 0, 0});
     CHECK(plan(derive(m, Config{}, in, t0), 2).off == OffReason::no_ipv6_prefix);
 }
 
 TEST_CASE("global unicast /64 is preferred over a ULA", "[derive]") {
     NetworkModel m;
     add_uplink(m, 2, "eth0", "fd00:1::10");
-    m.upsert_addr6({2, v6("2001:db8:5::10"), 64, 0, 0, 3600, 7200});
+    m.upsert(Addr{2, v6("2001:db8:5::10"), 64, 0, 0, 3600, 7200});
     CHECK(plan(derive(m, Config{}, inputs(), t0), 2).prefix64 == p6("2001:db8:5::/64"));
 }
 
@@ -224,19 +223,18 @@ TEST_CASE("native IPv4 keeps Mode=auto off; force and off modes", "[derive]") {
     NetworkModel m;
     add_uplink(m, 2, "eth0", "2001:db8:1::10");
     Config c;
-    Route4 ours{2,
-                *Ipv4Prefix::parse("0.0.0.0/0"),
-                {},
-                v6("fe80::1"),
-                v4("192.0.0.2"),
-                kRouteProtocol,
-                254,
-                0xffffff00u,
-                1472};
-    m.upsert_route4(ours);
+    Route ours{2,
+               *Ipv4Prefix::parse("0.0.0.0/0"),
+               v6("fe80::1"),
+               v4("192.0.0.2"),
+               kRouteProtocol,
+               254,
+               0xffffff00u,
+               1472};
+    m.upsert(ours);
     CHECK(plan(derive(m, c, inputs(), t0), 2).active()); // our own route is not native
-    Route4 native{2, *Ipv4Prefix::parse("0.0.0.0/0"), v4("198.51.100.1"), {}, {}, 16, 254, 100, 0};
-    m.upsert_route4(native);
+    Route native{2, *Ipv4Prefix::parse("0.0.0.0/0"), v4("198.51.100.1"), {}, 16, 254, 100, 0};
+    m.upsert(native);
     auto p = plan(derive(m, c, inputs(), t0), 2);
     CHECK(p.off == OffReason::native_ipv4);
     CHECK(p.describe() == "CLAT off: native IPv4 present");
@@ -246,9 +244,9 @@ TEST_CASE("native IPv4 keeps Mode=auto off; force and off modes", "[derive]") {
     CHECK(plan(derive(m, c, inputs(), t0), 2).off == OffReason::mode_off);
     // A native default route in another table (policy routing) does not count.
     c.mode = ClatMode::automatic;
-    m.erase_route4(native);
+    m.erase(native);
     native.table = 100;
-    m.upsert_route4(native);
+    m.upsert(native);
     CHECK(plan(derive(m, c, inputs(), t0), 2).active());
 }
 
@@ -263,7 +261,7 @@ TEST_CASE("Interfaces= restricts uplinks to the named links", "[derive]") {
     CHECK(plan(d, 3).active());
     CHECK(plan(d, 3).clat4 == v4("192.0.0.2"));
     // A named link still needs an IPv6 default route.
-    m.erase_route6({3, p6("::/0"), v6("fe80::1"), 9, 254, 1024, 0});
+    m.erase(Route{3, p6("::/0"), v6("fe80::1"), {}, 9, 254, 1024, 0});
     CHECK(plan(derive(m, c, inputs(), t0), 3).off == OffReason::no_ipv6_route);
 }
 
@@ -292,8 +290,8 @@ TEST_CASE("several uplinks get distinct IPv4 addresses and counter slots, sticky
 TEST_CASE("addresses in use on the host are skipped, our own are not", "[derive]") {
     NetworkModel m;
     add_uplink(m, 2, "eth0", "2001:db8:1::10");
-    m.upsert_addr4({5, v4("192.0.0.2"), 32, 0, 0}); // someone else (e.g. DS-Lite)
-    m.upsert_addr4({2, v4("192.0.0.3"), 32, 0, 0}); // ours from the last apply
+    m.upsert(Addr{5, v4("192.0.0.2"), 32, 0, 0}); // someone else (e.g. DS-Lite)
+    m.upsert(Addr{2, v4("192.0.0.3"), 32, 0, 0}); // ours from the last apply
     auto in = inputs();
     in.own4[2] = {v4("192.0.0.3")};
     in.clat4[2] = v4("192.0.0.3");
@@ -314,14 +312,14 @@ TEST_CASE("addresses in use on the host are skipped, our own are not", "[derive]
 TEST_CASE("gateway and MTU come from the lowest-metric IPv6 default route", "[derive]") {
     NetworkModel m;
     add_uplink(m, 2, "eth0", "2001:db8:1::10");
-    m.upsert_route6({2, p6("::/0"), v6("fe80::2"), 9, 254, 512, 1400});
+    m.upsert(Route{2, p6("::/0"), v6("fe80::2"), {}, 9, 254, 512, 1400});
     auto p = plan(derive(m, Config{}, inputs(), t0), 2);
     CHECK(p.gateway == v6("fe80::2"));
     CHECK(p.ipv6_mtu == 1400);
     CHECK(p.route4_mtu == 1372);
     // Link MTU when the route has none.
-    m.erase_route6({2, p6("::/0"), v6("fe80::2"), 9, 254, 512, 1400});
-    m.upsert_link({2, "eth0", 0x1043, true, 1280 + 100, ARPHRD_ETHER});
+    m.erase(Route{2, p6("::/0"), v6("fe80::2"), {}, 9, 254, 512, 1400});
+    m.upsert(Link{2, "eth0", 0x1043, true, 1280 + 100, ARPHRD_ETHER});
     p = plan(derive(m, Config{}, inputs(), t0), 2);
     CHECK(p.gateway == v6("fe80::1"));
     CHECK(p.route4_mtu == 1352);
@@ -330,7 +328,7 @@ TEST_CASE("gateway and MTU come from the lowest-metric IPv6 default route", "[de
     in.ipv6_mtu[2] = 1300;
     CHECK(plan(derive(m, Config{}, in, t0), 2).route4_mtu == 1272);
     // Below the IPv6 minimum: refused with the datapath's reason.
-    m.upsert_link({2, "eth0", 0x1043, true, 1000, ARPHRD_ETHER});
+    m.upsert(Link{2, "eth0", 0x1043, true, 1000, ARPHRD_ETHER});
     p = plan(derive(m, Config{}, inputs(), t0), 2);
     CHECK(p.off == OffReason::invalid_config);
     CHECK_FALSE(p.detail.empty());
@@ -350,11 +348,11 @@ TEST_CASE("link down, unsupported type, DAD counter, static IPv6Address=", "[der
     c.ipv6_address = v6("2001:db8:1::64");
     CHECK(plan(derive(m, c, in, t0), 2).clat6 == v6("2001:db8:1::64"));
 
-    m.upsert_link({2, "eth0", 0x1003, false, 1500, ARPHRD_ETHER});
+    m.upsert(Link{2, "eth0", 0x1003, false, 1500, ARPHRD_ETHER});
     CHECK(plan(derive(m, Config{}, in, t0), 2).off == OffReason::link_down);
-    m.upsert_link({2, "eth0", 0x1043, true, 1500, 32 /* infiniband */});
+    m.upsert(Link{2, "eth0", 0x1043, true, 1500, 32 /* infiniband */});
     CHECK(plan(derive(m, Config{}, in, t0), 2).off == OffReason::unsupported_link);
-    m.upsert_link({2, "wwan0", 0x1043, true, 1500, ARPHRD_NONE});
+    m.upsert(Link{2, "wwan0", 0x1043, true, 1500, ARPHRD_NONE});
     CHECK(plan(derive(m, Config{}, in, t0), 2).active());
 }
 
@@ -376,13 +374,13 @@ TEST_CASE("an uplink that disappears leaves the plan; another takes over", "[der
 TEST_CASE("an uplink without an IPv6 gateway stays off with its own reason", "[derive]") {
     NetworkModel m;
     add_uplink(m, 2, "wwan0", "2001:db8:1::10");
-    m.erase_route6({2, p6("::/0"), v6("fe80::1"), 9, 254, 1024, 0});
-    m.upsert_route6({2, p6("::/0"), std::nullopt, 9, 254, 1024, 0}); // device route only
+    m.erase(Route{2, p6("::/0"), v6("fe80::1"), {}, 9, 254, 1024, 0});
+    m.upsert(Route{2, p6("::/0"), std::nullopt, {}, 9, 254, 1024, 0}); // device route only
     const auto p = plan(derive(m, Config{}, inputs(), t0), 2);
     CHECK(p.off == OffReason::no_ipv6_gateway);
     CHECK(p.describe().find("CLAT off: no IPv6 gateway (") == 0);
     // A router appears: on.
-    m.upsert_route6({2, p6("::/0"), v6("fe80::1"), 9, 254, 512, 0});
+    m.upsert(Route{2, p6("::/0"), v6("fe80::1"), {}, 9, 254, 512, 0});
     CHECK(plan(derive(m, Config{}, inputs(), t0), 2).active());
 }
 
@@ -391,12 +389,12 @@ TEST_CASE("the reported off reason comes with its own detail", "[derive]") {
     add_uplink(m, 2, "ib0", "2001:db8:1::10");
     // Down and of a type without a datapath variant: "link down" is reported,
     // without the unsupported type's explanation.
-    m.upsert_link({2, "ib0", 0x1003, false, 1500, 32 /* infiniband */});
+    m.upsert(Link{2, "ib0", 0x1003, false, 1500, 32 /* infiniband */});
     auto p = plan(derive(m, Config{}, inputs(), t0), 2);
     CHECK(p.off == OffReason::link_down);
     CHECK(p.detail.empty());
     CHECK(p.describe() == "CLAT off: link down");
-    m.upsert_link({2, "ib0", 0x1043, true, 1500, 32});
+    m.upsert(Link{2, "ib0", 0x1043, true, 1500, 32});
     p = plan(derive(m, Config{}, inputs(), t0), 2);
     CHECK(p.off == OffReason::unsupported_link);
     CHECK_FALSE(p.detail.empty());

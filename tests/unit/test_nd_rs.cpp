@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Router Solicitation builder (RFC 4861 §4.1, §6.3.7).
+// Router Solicitation builder (RFC 4861 §4.1, §6.3.7) and the DAD helpers
+// (solicited-node address, NS bytes, verdicts on what comes back).
 #include "nd/nd.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <vector>
 
-using colatrl::Ipv6Addr;
+#include <netinet/icmp6.h>
+
+using namespace colatrl;
 
 namespace {
 
@@ -82,4 +87,56 @@ TEST_CASE("router solicitation from :: carries no link-layer option") {
     REQUIRE(p.size() == 8);
     CHECK(p[0] == 133);
     CHECK(verify_sum(Ipv6Addr{}, addr("ff02::2"), p) == 0xffff);
+}
+
+TEST_CASE("ND helpers: solicited-node address, DAD NS bytes, DAD verdicts", "[nd]") {
+    CHECK(solicited_node(addr("2001:db8::1:2:3456")) == addr("ff02::1:ff02:3456"));
+    CHECK(solicited_node(addr("fe80::aabb:ccdd:eeff")) == addr("ff02::1:ffdd:eeff"));
+
+    const auto target = addr("2001:db8:1::55");
+    const std::array<uint8_t, 6> nonce{1, 2, 3, 4, 5, 6};
+    const auto ns = build_dad_ns(target, nonce);
+    REQUIRE(ns.size() == 32);
+    CHECK(ns[0] == ND_NEIGHBOR_SOLICIT);
+    CHECK(ns[1] == 0);
+    CHECK(std::equal(target.bytes.begin(), target.bytes.end(), ns.begin() + 8));
+    CHECK(ns[24] == 14); // nonce option, no source link-layer option
+    CHECK(ns[25] == 1);
+    // Independent checksum check: pseudo-header (:: , solicited-node, len,
+    // next header 58) plus the message sums to 0xffff.
+    uint64_t sum = 0;
+    const auto dst = solicited_node(target);
+    for (size_t i = 0; i < 16; i += 2) {
+        sum += (uint64_t{dst.bytes[i]} << 8) | dst.bytes[i + 1];
+    }
+    sum += ns.size() + 58;
+    for (size_t i = 0; i < ns.size(); i += 2) {
+        sum += (uint64_t{ns[i]} << 8) | ns[i + 1];
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    CHECK(sum == 0xffff);
+
+    const Ipv6Addr any{};
+    const std::array<uint8_t, 6> other{9, 9, 9, 9, 9, 9};
+    // Our own NS looped back: same nonce.
+    CHECK(classify_for_dad(ns, any, 255, target, nonce) == DadVerdict::ignore);
+    // Someone else's DAD probe for the same target.
+    CHECK(classify_for_dad(build_dad_ns(target, other), any, 255, target, nonce) ==
+          DadVerdict::duplicate);
+    // Address resolution from a unicast source: not a conflict.
+    CHECK(classify_for_dad(build_dad_ns(target, other), addr("fe80::9"), 255, target, nonce) ==
+          DadVerdict::ignore);
+    // NA for the target: conflict; for another target or off-link: ignored.
+    auto na = build_dad_ns(target, other);
+    na[0] = ND_NEIGHBOR_ADVERT;
+    CHECK(classify_for_dad(na, addr("fe80::9"), 255, target, nonce) == DadVerdict::duplicate);
+    CHECK(classify_for_dad(na, addr("fe80::9"), 64, target, nonce) == DadVerdict::ignore);
+    CHECK(classify_for_dad(na, addr("fe80::9"), 255, addr("2001:db8:1::56"), nonce) ==
+          DadVerdict::ignore);
+    na[1] = 1; // code must be 0
+    CHECK(classify_for_dad(na, addr("fe80::9"), 255, target, nonce) == DadVerdict::ignore);
+    CHECK(classify_for_dad(std::span<const uint8_t>(ns).first(20), any, 255, target, nonce) ==
+          DadVerdict::ignore);
 }

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// rtnetlink parsing and the monitor's dispatch, fed with hand-built messages
-// (no socket, no root): what is reported, what is filtered, and that broken
-// messages are counted and dropped without reaching the sink. Also the pure
-// ND helpers of lib/nd.hpp and the address label scheme of kernel_ops.
-#include "nd/nd.hpp"
+// rtnetlink parsing and request building (lib/rtnl/nlmsg, rtnl_codec), fed
+// with hand-built messages through the monitor's logic (RtnlTracker, no
+// socket): what is reported, what is filtered, that broken messages are
+// counted and dropped without being reported, and that the requests we send
+// say what they mean. Also the address label scheme.
+#include "netlink_bytes.hpp"
 #include "netlink_recorder.hpp"
-#include "rtnl/kernel_ops.hpp"
-#include "rtnl/netlink.hpp"
+#include "rtnl/rtnl_codec.hpp"
+#include "rtnl/rtnl_tracker.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -23,6 +24,7 @@
 #include <sys/socket.h>
 
 using namespace colatrl;
+using colatrl::test::NlBytes;
 
 namespace {
 
@@ -33,64 +35,7 @@ Ipv4Addr v4(const char* s) {
     return Ipv4Addr::parse(s).value();
 }
 
-// Builds one netlink message byte by byte, as the kernel lays it out.
-class Msg {
-public:
-    explicit Msg(uint16_t type, uint16_t flags = 0) : b_(16, 0) {
-        std::memcpy(&b_[4], &type, 2);
-        std::memcpy(&b_[6], &flags, 2);
-    }
-    template <typename T> Msg& hdr(const T& t) {
-        raw(&t, sizeof t);
-        return *this;
-    }
-    Msg& raw(const void* p, size_t n) {
-        const auto* c = static_cast<const uint8_t*>(p);
-        b_.insert(b_.end(), c, c + n);
-        pad();
-        return *this;
-    }
-    Msg& attr(uint16_t type, const void* p, size_t n) {
-        const auto len = static_cast<uint16_t>(4 + n);
-        raw_nopad(&len, 2);
-        raw_nopad(&type, 2);
-        raw(p, n);
-        return *this;
-    }
-    Msg& u32(uint16_t type, uint32_t v) { return attr(type, &v, 4); }
-    Msg& u8(uint16_t type, uint8_t v) { return attr(type, &v, 1); }
-    Msg& str(uint16_t type, const std::string& s) { return attr(type, s.c_str(), s.size() + 1); }
-    template <size_t N> Msg& bytes(uint16_t type, const std::array<uint8_t, N>& a) {
-        return attr(type, a.data(), N);
-    }
-    // A nested attribute whose content was built by another Msg's body().
-    Msg& nest(uint16_t type, const std::vector<uint8_t>& inner) {
-        return attr(type, inner.data(), inner.size());
-    }
-    // Bytes after the netlink header (for building nested content).
-    std::vector<uint8_t> body() const { return std::vector<uint8_t>(b_.begin() + 16, b_.end()); }
-    std::vector<uint8_t> done() const {
-        const auto len = static_cast<uint32_t>(b_.size());
-        std::array<uint8_t, 4> le{};
-        std::memcpy(le.data(), &len, 4);
-        std::vector<uint8_t> out(le.begin(), le.end());
-        out.insert(out.end(), b_.begin() + 4, b_.end());
-        return out;
-    }
-
-private:
-    void raw_nopad(const void* p, size_t n) {
-        const auto* c = static_cast<const uint8_t*>(p);
-        b_.insert(b_.end(), c, c + n);
-    }
-    void pad() {
-        while (b_.size() % 4 != 0) {
-            b_.push_back(0);
-        }
-    }
-    std::vector<uint8_t> b_;
-};
-
+using Msg = NlBytes;
 using Recorder = colatrl::test::NetlinkRecorder;
 
 std::vector<uint8_t> link_msg(uint16_t type, int ifindex, const std::string& name, uint32_t flags,
@@ -148,7 +93,7 @@ const std::vector<uint8_t> kPref64Opt = {0x26, 0x02, 0x07, 0x08, 0x00, 0x64, 0xf
 
 TEST_CASE("links: new, changed, removed; bridge port messages ignored", "[netlink]") {
     Recorder r;
-    NetlinkMonitor mon(r);
+    RtnlTracker mon(r.handlers());
     mon.feed(link_msg(RTM_NEWLINK, 3, "eth0", IFF_UP | IFF_RUNNING | (1u << 16)));
     REQUIRE(r.links.size() == 1);
     CHECK(r.links[0].ifindex == 3);
@@ -169,7 +114,7 @@ TEST_CASE("links: new, changed, removed; bridge port messages ignored", "[netlin
 
 TEST_CASE("addresses: IPv6 lifetimes and flags, IPv4 local vs peer, label and proto", "[netlink]") {
     Recorder r;
-    NetlinkMonitor mon(r);
+    RtnlTracker mon(r.handlers());
     ifaddrmsg ifa{};
     ifa.ifa_family = AF_INET6;
     ifa.ifa_prefixlen = 64;
@@ -187,7 +132,7 @@ TEST_CASE("addresses: IPv6 lifetimes and flags, IPv4 local vs peer, label and pr
     // The filler above is 4 zero bytes: an attribute header with length 0,
     // which is malformed. Count it, report nothing.
     CHECK(mon.stats().malformed == 1);
-    CHECK(r.a6.empty());
+    CHECK(r.addrs.empty());
 
     mon.feed(Msg(RTM_NEWADDR)
                  .hdr(ifa)
@@ -195,9 +140,10 @@ TEST_CASE("addresses: IPv6 lifetimes and flags, IPv4 local vs peer, label and pr
                  .u32(IFA_FLAGS, IFA_F_MANAGETEMPADDR | IFA_F_NOPREFIXROUTE)
                  .attr(IFA_CACHEINFO, &ci, sizeof ci)
                  .done());
-    REQUIRE(r.a6.size() == 1);
-    const Addr6& a = r.a6[0].first;
-    CHECK_FALSE(r.a6[0].second);
+    REQUIRE(r.addrs.size() == 1);
+    const Addr& a = r.addrs[0].first;
+    CHECK_FALSE(r.addrs[0].second);
+    CHECK(a.family() == Family::v6);
     CHECK(a.ifindex == 4);
     CHECK(a.addr == v6("2001:db8:1::5"));
     CHECK(a.prefixlen == 64);
@@ -218,33 +164,28 @@ TEST_CASE("addresses: IPv6 lifetimes and flags, IPv4 local vs peer, label and pr
                         .u8(IFA_PROTO, kRouteProtocol)
                         .done();
     mon.feed(m4);
-    REQUIRE(r.a4.size() == 1);
-    CHECK(r.a4[0].second); // removed
-    CHECK(r.a4[0].first.addr == v4("192.0.0.2"));
-    CHECK(r.a4[0].first.flags == IFA_F_PERMANENT); // no IFA_FLAGS: header flags
-
-    bool bad = false;
-    auto msgs = split_datagram(m4, bad);
-    REQUIRE(msgs.size() == 1);
-    Addr4 out;
-    std::string label;
-    uint8_t proto = 0;
-    REQUIRE(parse_addr4(msgs[0], out, &label, &proto) == ParseStatus::ok);
-    CHECK(label == "eth0:clat");
-    CHECK(proto == kRouteProtocol);
+    REQUIRE(r.addrs.size() == 2);
+    const Addr& b = r.addrs[1].first;
+    CHECK(r.addrs[1].second); // removed
+    CHECK(b.addr == v4("192.0.0.2"));
+    CHECK(b.family() == Family::v4);
+    CHECK(b.flags == IFA_F_PERMANENT); // no IFA_FLAGS: header flags
+    CHECK(b.label == "eth0:clat");
+    CHECK(b.proto == kRouteProtocol);
+    CHECK(b.valid_lft == Addr::kForever); // no IFA_CACHEINFO
 }
 
 TEST_CASE("routes: our IPv4 default via inet6 with MTU; filtering", "[netlink]") {
     Recorder r;
-    NetlinkMonitor mon(r);
+    RtnlTracker mon(r.handlers());
     mon.feed(clat_route4_msg(RTM_NEWROUTE));
-    REQUIRE(r.r4.size() == 1);
-    const Route4& rt = r.r4[0].first;
+    REQUIRE(r.routes.size() == 1);
+    const Route& rt = r.routes[0].first;
+    CHECK(rt.family() == Family::v4);
     CHECK(rt.ifindex == 7);
-    CHECK(rt.dst == Ipv4Prefix{Ipv4Addr{}, 0});
-    CHECK_FALSE(rt.gw4.has_value());
-    REQUIRE(rt.gw6.has_value());
-    CHECK(*rt.gw6 == v6("fe80::1"));
+    CHECK(rt.dst == IpPrefix(Ipv4Prefix{Ipv4Addr{}, 0}));
+    REQUIRE(rt.gateway.has_value());
+    CHECK(*rt.gateway == IpAddr(v6("fe80::1"))); // RTA_VIA: the other family
     REQUIRE(rt.prefsrc.has_value());
     CHECK(*rt.prefsrc == v4("192.0.0.2"));
     CHECK(rt.protocol == kRouteProtocol);
@@ -254,11 +195,11 @@ TEST_CASE("routes: our IPv4 default via inet6 with MTU; filtering", "[netlink]")
 
     // Not default and not ours: filtered. Not default but ours: reported.
     mon.feed(clat_route4_msg(RTM_NEWROUTE, RTPROT_BOOT, 32));
-    CHECK(r.r4.size() == 1);
+    CHECK(r.routes.size() == 1);
     mon.feed(clat_route4_msg(RTM_DELROUTE, kRouteProtocol, 32));
-    REQUIRE(r.r4.size() == 2);
-    CHECK(r.r4[1].second);
-    CHECK(r.r4[1].first.dst == Ipv4Prefix::parse("10.1.2.3/32").value());
+    REQUIRE(r.routes.size() == 2);
+    CHECK(r.routes[1].second);
+    CHECK(r.routes[1].first.dst == IpPrefix(Ipv4Prefix::parse("10.1.2.3/32").value()));
 
     // Route cache clones are never routes.
     rtmsg rtm{};
@@ -272,13 +213,13 @@ TEST_CASE("routes: our IPv4 default via inet6 with MTU; filtering", "[netlink]")
     rtm.rtm_flags = 0;
     rtm.rtm_type = RTN_UNREACHABLE;
     mon.feed(Msg(RTM_NEWROUTE).hdr(rtm).u32(RTA_OIF, 2).done());
-    CHECK(r.r4.size() == 2);
+    CHECK(r.routes.size() == 2);
     CHECK(mon.stats().malformed == 0);
 }
 
 TEST_CASE("routes: IPv6 default, multipath yields one route per next hop", "[netlink]") {
     Recorder r;
-    NetlinkMonitor mon(r);
+    RtnlTracker mon(r.handlers());
     rtmsg rtm{};
     rtm.rtm_family = AF_INET6;
     rtm.rtm_table = RT_TABLE_MAIN;
@@ -291,12 +232,14 @@ TEST_CASE("routes: IPv6 default, multipath yields one route per next hop", "[net
                  .u32(RTA_PRIORITY, 1024)
                  .bytes(RTA_GATEWAY, v6("fe80::1").bytes)
                  .done());
-    REQUIRE(r.r6.size() == 1);
-    CHECK(r.r6[0].first.ifindex == 2);
-    CHECK(r.r6[0].first.gw == v6("fe80::1"));
-    CHECK(r.r6[0].first.metric == 1024);
-    CHECK(r.r6[0].first.protocol == RTPROT_RA);
-    CHECK(r.r6[0].first.dst == Ipv6Prefix{});
+    REQUIRE(r.routes.size() == 1);
+    const Route& rt = r.routes[0].first;
+    CHECK(rt.family() == Family::v6);
+    CHECK(rt.ifindex == 2);
+    CHECK(rt.gateway == IpAddr(v6("fe80::1")));
+    CHECK(rt.metric == 1024);
+    CHECK(rt.protocol == RTPROT_RA);
+    CHECK(rt.dst == IpPrefix(Ipv6Prefix{}));
 
     Msg m(RTM_NEWROUTE);
     m.hdr(rtm).u32(RTA_TABLE, 254).u32(RTA_PRIORITY, 1024);
@@ -310,17 +253,17 @@ TEST_CASE("routes: IPv6 default, multipath yields one route per next hop", "[net
     }
     m.nest(RTA_MULTIPATH, hops.body());
     mon.feed(m.done());
-    REQUIRE(r.r6.size() == 3);
-    CHECK(r.r6[1].first.ifindex == 10);
-    CHECK(r.r6[1].first.gw == v6("fe80::a"));
-    CHECK(r.r6[2].first.ifindex == 11);
-    CHECK(r.r6[2].first.gw == v6("fe80::b"));
+    REQUIRE(r.routes.size() == 3);
+    CHECK(r.routes[1].first.ifindex == 10);
+    CHECK(r.routes[1].first.gateway == IpAddr(v6("fe80::a")));
+    CHECK(r.routes[2].first.ifindex == 11);
+    CHECK(r.routes[2].first.gateway == IpAddr(v6("fe80::b")));
     CHECK(mon.stats().malformed == 0);
 }
 
 TEST_CASE("ND user options: each RA option reported with its router", "[netlink]") {
     Recorder r;
-    NetlinkMonitor mon(r);
+    RtnlTracker mon(r.handlers());
     mon.feed(useropt_msg(kPref64Opt));
     REQUIRE(r.opts.size() == 1);
     CHECK(r.opts[0].ifindex == 5);
@@ -355,7 +298,7 @@ TEST_CASE("ND user options: each RA option reported with its router", "[netlink]
 
 TEST_CASE("malformed datagrams are counted, never reported, never crash", "[netlink]") {
     Recorder r;
-    NetlinkMonitor mon(r);
+    RtnlTracker mon(r.handlers());
     auto good = clat_route4_msg(RTM_NEWROUTE);
 
     SECTION("nlmsg_len beyond the datagram") {
@@ -411,58 +354,6 @@ TEST_CASE("malformed datagrams are counted, never reported, never crash", "[netl
     }
 }
 
-TEST_CASE("ND helpers: solicited-node address, DAD NS bytes, DAD verdicts", "[nd]") {
-    CHECK(solicited_node(v6("2001:db8::1:2:3456")) == v6("ff02::1:ff02:3456"));
-    CHECK(solicited_node(v6("fe80::aabb:ccdd:eeff")) == v6("ff02::1:ffdd:eeff"));
-
-    const auto target = v6("2001:db8:1::55");
-    const std::array<uint8_t, 6> nonce{1, 2, 3, 4, 5, 6};
-    const auto ns = build_dad_ns(target, nonce);
-    REQUIRE(ns.size() == 32);
-    CHECK(ns[0] == ND_NEIGHBOR_SOLICIT);
-    CHECK(ns[1] == 0);
-    CHECK(std::equal(target.bytes.begin(), target.bytes.end(), ns.begin() + 8));
-    CHECK(ns[24] == 14); // nonce option, no source link-layer option
-    CHECK(ns[25] == 1);
-    // Independent checksum check: pseudo-header (:: , solicited-node, len,
-    // next header 58) plus the message sums to 0xffff.
-    uint64_t sum = 0;
-    const auto dst = solicited_node(target);
-    for (size_t i = 0; i < 16; i += 2) {
-        sum += (uint64_t{dst.bytes[i]} << 8) | dst.bytes[i + 1];
-    }
-    sum += ns.size() + 58;
-    for (size_t i = 0; i < ns.size(); i += 2) {
-        sum += (uint64_t{ns[i]} << 8) | ns[i + 1];
-    }
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    CHECK(sum == 0xffff);
-
-    const Ipv6Addr any{};
-    const std::array<uint8_t, 6> other{9, 9, 9, 9, 9, 9};
-    // Our own NS looped back: same nonce.
-    CHECK(classify_for_dad(ns, any, 255, target, nonce) == DadVerdict::ignore);
-    // Someone else's DAD probe for the same target.
-    CHECK(classify_for_dad(build_dad_ns(target, other), any, 255, target, nonce) ==
-          DadVerdict::duplicate);
-    // Address resolution from a unicast source: not a conflict.
-    CHECK(classify_for_dad(build_dad_ns(target, other), v6("fe80::9"), 255, target, nonce) ==
-          DadVerdict::ignore);
-    // NA for the target: conflict; for another target or off-link: ignored.
-    auto na = build_dad_ns(target, other);
-    na[0] = ND_NEIGHBOR_ADVERT;
-    CHECK(classify_for_dad(na, v6("fe80::9"), 255, target, nonce) == DadVerdict::duplicate);
-    CHECK(classify_for_dad(na, v6("fe80::9"), 64, target, nonce) == DadVerdict::ignore);
-    CHECK(classify_for_dad(na, v6("fe80::9"), 255, v6("2001:db8:1::56"), nonce) ==
-          DadVerdict::ignore);
-    na[1] = 1; // code must be 0
-    CHECK(classify_for_dad(na, v6("fe80::9"), 255, target, nonce) == DadVerdict::ignore);
-    CHECK(classify_for_dad(std::span<const uint8_t>(ns).first(20), any, 255, target, nonce) ==
-          DadVerdict::ignore);
-}
-
 TEST_CASE("CLAT address label fits IFNAMSIZ and starts with the ifname", "[kernel_ops]") {
     CHECK(clat_addr_label("eth0") == "eth0:clat");
     CHECK(clat_addr_label("enp0s31f6x") == "enp0s31f6x:clat");
@@ -480,4 +371,180 @@ TEST_CASE("CLAT address label fits IFNAMSIZ and starts with the ifname", "[kerne
     CHECK_FALSE(is_clat_addr_label("eth0:clatx", "eth0"));
     CHECK(kClatIpv4Range.contains(v4("192.0.0.7")));
     CHECK_FALSE(kClatIpv4Range.contains(v4("192.0.0.8")));
+}
+
+namespace {
+// The one message of a request, as the parsers see a kernel message.
+NlMsg as_msg(const NlRequest& req) {
+    bool bad = false;
+    auto msgs = split_datagram(req.bytes(), bad);
+    REQUIRE_FALSE(bad);
+    REQUIRE(msgs.size() == 1);
+    return msgs[0];
+}
+// Attributes after a fixed header of `hdr_len` bytes.
+std::span<const uint8_t> attrs_of(const NlRequest& req, size_t hdr_len) {
+    return req.bytes().subspan(16 + hdr_len);
+}
+} // namespace
+
+TEST_CASE("route requests: one builder for both families, read back by the parser", "[netlink]") {
+    Route ours{7,    Ipv4Prefix{}, v6("fe80::1"), v4("192.0.0.2"), kRouteProtocol,
+               1000, kRouteMetric, 1472};
+    const auto add = route_request(Op::replace, ours);
+    const auto h = test::nl_header(add.bytes());
+    CHECK(h.type == RTM_NEWROUTE);
+    CHECK(h.flags == (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE));
+    CHECK(h.len == add.bytes().size());
+    CHECK(h.family == AF_INET);
+    rtmsg rtm{};
+    std::memcpy(&rtm, add.bytes().data() + 16, sizeof rtm);
+    CHECK(rtm.rtm_table == RT_TABLE_UNSPEC); // 1000 does not fit: RTA_TABLE only
+    CHECK(rtm.rtm_type == RTN_UNICAST);
+    CHECK(rtm.rtm_scope == RT_SCOPE_UNIVERSE);
+    // The IPv6 gateway of an IPv4 route is a struct rtvia.
+    const auto via = test::nl_find_attr(attrs_of(add, sizeof rtm), RTA_VIA);
+    REQUIRE(via);
+    REQUIRE(via->size() == 18);
+    uint16_t af = 0;
+    std::memcpy(&af, via->data(), 2);
+    CHECK(af == AF_INET6);
+    CHECK(std::equal(via->begin() + 2, via->end(), v6("fe80::1").bytes.begin()));
+    CHECK_FALSE(test::nl_find_attr(attrs_of(add, sizeof rtm), RTA_GATEWAY));
+    const auto table = test::nl_find_attr(attrs_of(add, sizeof rtm), RTA_TABLE);
+    REQUIRE(table);
+    CHECK(table->size() == 4);
+    std::vector<Route> back;
+    REQUIRE(parse_route(as_msg(add), RouteFilter::ours_only, back) == ParseStatus::ok);
+    REQUIRE(back.size() == 1);
+    CHECK(back[0] == ours);
+
+    // IPv6, same code path: the gateway of the same family is RTA_GATEWAY.
+    Route r6{
+        3, Ipv6Prefix::parse("2001:db8::/32").value(), v6("fe80::2"), {}, kRouteProtocol, 254, 1024,
+        0};
+    const auto add6 = route_request(Op::replace, r6);
+    CHECK(test::nl_header(add6.bytes()).family == AF_INET6);
+    CHECK(test::nl_find_attr(attrs_of(add6, sizeof rtm), RTA_GATEWAY));
+    CHECK_FALSE(test::nl_find_attr(attrs_of(add6, sizeof rtm), RTA_METRICS)); // no MTU
+    back.clear();
+    REQUIRE(parse_route(as_msg(add6), RouteFilter::ours_only, back) == ParseStatus::ok);
+    REQUIRE(back.size() == 1);
+    CHECK(back[0] == r6);
+
+    // A removal carries the key only and matches any scope and type.
+    const auto del = route_request(Op::remove, ours);
+    CHECK(test::nl_header(del.bytes()).type == RTM_DELROUTE);
+    CHECK(test::nl_header(del.bytes()).flags == (NLM_F_REQUEST | NLM_F_ACK));
+    std::memcpy(&rtm, del.bytes().data() + 16, sizeof rtm);
+    CHECK(rtm.rtm_scope == RT_SCOPE_NOWHERE);
+    CHECK(rtm.rtm_protocol == kRouteProtocol);
+    for (uint16_t t : {RTA_VIA, RTA_GATEWAY, RTA_PREFSRC, RTA_METRICS}) {
+        CHECK_FALSE(test::nl_find_attr(attrs_of(del, sizeof rtm), t));
+    }
+    for (uint16_t t : {RTA_TABLE, RTA_PRIORITY, RTA_OIF}) {
+        CHECK(test::nl_find_attr(attrs_of(del, sizeof rtm), t));
+    }
+}
+
+TEST_CASE("address requests and dump requests", "[netlink]") {
+    Addr a{4, v4("192.0.0.2"), 32, RT_SCOPE_UNIVERSE, IFA_F_NOPREFIXROUTE};
+    a.label = "eth0:clat";
+    a.proto = kRouteProtocol;
+    const auto add = addr_request(Op::replace, a);
+    CHECK(test::nl_header(add.bytes()).type == RTM_NEWADDR);
+    CHECK(test::nl_header(add.bytes()).family == AF_INET);
+    Addr back;
+    REQUIRE(parse_addr(as_msg(add), back) == ParseStatus::ok);
+    CHECK(back == a);
+    const auto del = addr_request(Op::remove, a);
+    CHECK(test::nl_header(del.bytes()).type == RTM_DELADDR);
+    CHECK_FALSE(test::nl_find_attr(attrs_of(del, sizeof(ifaddrmsg)), IFA_LABEL));
+    CHECK(test::nl_find_attr(attrs_of(del, sizeof(ifaddrmsg)), IFA_LOCAL) ==
+          std::vector<uint8_t>{192, 0, 0, 2});
+
+    const auto d = dump_request(RTM_GETROUTE);
+    CHECK(test::nl_header(d.bytes()).flags == (NLM_F_REQUEST | NLM_F_DUMP));
+    CHECK(test::nl_header(d.bytes()).family == AF_UNSPEC);
+    CHECK(test::nl_header(dump_request(RTM_GETROUTE, Family::v4).bytes()).family == AF_INET);
+    CHECK(test::nl_header(d.bytes()).len == 16 + sizeof(rtmsg));
+    CHECK(test::nl_header(dump_request(RTM_GETLINK).bytes()).len == 16 + sizeof(ifinfomsg));
+
+    auto link = get_link_request("eth0");
+    link.set_seq(77);
+    CHECK(link.seq() == 77);
+    CHECK(test::nl_header(link.bytes()).seq == 77);
+    const auto name = test::nl_find_attr(attrs_of(link, sizeof(ifinfomsg)), IFLA_IFNAME);
+    REQUIRE(name);
+    CHECK(std::string(name->begin(), name->end()) == std::string("eth0", 5));
+}
+
+TEST_CASE("final answers: ACK, refusal with the kernel's text, end of a (failed) dump",
+          "[netlink]") {
+    bool bad = false;
+    NlFinal f;
+    auto ack = split_datagram(test::nl_error(5, 0), bad);
+    REQUIRE(ack.size() == 1);
+    REQUIRE(parse_final(ack[0], f) == ParseStatus::ok);
+    CHECK(f.error == 0);
+
+    // Extended ACK, capped (NETLINK_CAP_ACK): the request's header, then TLVs.
+    nlmsgerr e{};
+    e.error = -EINVAL;
+    e.msg.nlmsg_len = 60; // the request was longer; only its header is echoed
+    const auto refused = NlBytes(NLMSG_ERROR, NLM_F_CAPPED | NLM_F_ACK_TLVS, 6)
+                             .hdr(e)
+                             .str(NLMSGERR_ATTR_MSG, "Invalid prefsrc address")
+                             .done();
+    auto msgs = split_datagram(refused, bad);
+    REQUIRE(parse_final(msgs.at(0), f) == ParseStatus::ok);
+    CHECK(f.error == -EINVAL);
+    CHECK(f.ext_ack == "Invalid prefsrc address");
+    const Error err = final_error(f, "installing x");
+    CHECK(err.message == "installing x: Invalid argument (kernel: Invalid prefsrc address)");
+    CHECK(err.code == Errc::system);
+    CHECK(final_error(NlFinal{-EEXIST, {}}, "x").code == Errc::conflict);
+    CHECK(final_error(NlFinal{-ESRCH, {}}, "x").code == Errc::not_found);
+
+    msgs = split_datagram(test::nl_done(7, -EINTR), bad);
+    REQUIRE(parse_final(msgs.at(0), f) == ParseStatus::ok);
+    CHECK(f.error == -EINTR);
+    msgs = split_datagram(test::nl_done(7), bad);
+    REQUIRE(parse_final(msgs.at(0), f) == ParseStatus::ok);
+    CHECK(f.error == 0);
+    // Cut short: not a readable answer.
+    msgs = split_datagram(NlBytes(NLMSG_ERROR, 0, 8).hdr(int{-1}).done(), bad);
+    CHECK(parse_final(msgs.at(0), f) == ParseStatus::malformed);
+    msgs = split_datagram(NlBytes(RTM_NEWLINK).done(), bad);
+    CHECK(parse_final(msgs.at(0), f) == ParseStatus::skip);
+}
+
+TEST_CASE("tc filter entries and the family vocabulary", "[netlink]") {
+    tcmsg tcm{};
+    tcm.tcm_handle = 0x434c;
+    bool bad = false;
+    auto msgs = split_datagram(NlBytes(RTM_NEWTFILTER).hdr(tcm).done(), bad);
+    uint32_t handle = 0;
+    REQUIRE(parse_tc_filter(msgs.at(0), handle) == ParseStatus::ok);
+    CHECK(handle == 0x434c);
+    msgs = split_datagram(NlBytes(RTM_NEWTFILTER).raw("ab", 2).done(), bad);
+    CHECK(parse_tc_filter(msgs.at(0), handle) == ParseStatus::malformed);
+    const auto req = tc_filter_dump_request(9, 0xfffffff2u);
+    tcmsg sent{};
+    std::memcpy(&sent, req.bytes().data() + 16, sizeof sent);
+    CHECK(sent.tcm_ifindex == 9);
+    CHECK(sent.tcm_parent == 0xfffffff2u);
+
+    CHECK(af_of(Family::v4) == AF_INET);
+    CHECK(family_of_af(AF_INET6) == Family::v6);
+    CHECK_FALSE(family_of_af(AF_BRIDGE));
+    const IpAddr a = v4("192.0.2.1");
+    CHECK(a.size() == 4);
+    CHECK(a.str() == "192.0.2.1");
+    CHECK(a != IpAddr(v6("::c000:201"))); // same bytes, other family
+    CHECK(IpPrefix::make(v6("2001:db8::1"), 200).str() == "2001:db8::1/128");
+    CHECK(IpPrefix::make(v4("192.0.2.77"), 24).str() == "192.0.2.0/24");
+    CHECK(IpPrefix(Ipv4Prefix::parse("192.0.2.0/24").value()).contains(v4("192.0.2.5")));
+    CHECK_FALSE(IpPrefix(Ipv6Prefix{}).contains(v4("192.0.2.5")));
+    CHECK_FALSE(IpAddr::from_bytes(Family::v6, a.span()));
 }

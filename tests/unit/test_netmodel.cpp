@@ -11,6 +11,9 @@ namespace {
 Ipv6Addr v6(const char* s) {
     return *Ipv6Addr::parse(s);
 }
+Ipv4Addr v4(const char* s) {
+    return *Ipv4Addr::parse(s);
+}
 Ipv6Prefix p6(const char* s) {
     return *Ipv6Prefix::parse(s);
 }
@@ -20,79 +23,123 @@ Ipv6Prefix p6(const char* s) {
 TEST_CASE("upserts report change only when something changed", "[netmodel]") {
     NetworkModel m;
     Link l{2, "eth0", 0, true, 1500, 1};
-    CHECK(m.upsert_link(l));
-    CHECK_FALSE(m.upsert_link(l));
+    CHECK(m.upsert(l));
+    CHECK_FALSE(m.upsert(l));
     l.mtu = 1400;
-    CHECK(m.upsert_link(l));
+    CHECK(m.upsert(l));
     CHECK(m.links.at(2).mtu == 1400);
 
-    Addr6 a{2, v6("2001:db8:1::10"), 64, 0, 0, 3600, 7200};
-    CHECK(m.upsert_addr6(a));
-    CHECK_FALSE(m.upsert_addr6(a));
+    Addr a{2, v6("2001:db8:1::10"), 64, 0, 0, 3600, 7200};
+    CHECK(m.upsert(a));
+    CHECK_FALSE(m.upsert(a));
     a.preferred_lft = 0; // deprecation updates in place
-    CHECK(m.upsert_addr6(a));
-    REQUIRE(m.addrs6.size() == 1);
-    CHECK(m.addrs6[0].preferred_lft == 0);
-    Addr6 other = a;
+    CHECK(m.upsert(a));
+    REQUIRE(m.addrs.size() == 1);
+    CHECK(m.addrs[0].preferred_lft == 0);
+    Addr other = a;
     other.prefixlen = 128; // different identity
-    CHECK(m.upsert_addr6(other));
-    CHECK(m.addrs6.size() == 2);
-    CHECK(m.erase_addr6(a));
-    CHECK_FALSE(m.erase_addr6(a));
-    CHECK(m.addrs6.size() == 1);
+    CHECK(m.upsert(other));
+    CHECK(m.addrs.size() == 2);
+    CHECK(m.erase(a));
+    CHECK_FALSE(m.erase(a));
+    CHECK(m.addrs.size() == 1);
+    // The same bytes in the other family are another address.
+    Addr a4{2, v4("192.0.0.2"), 32};
+    CHECK(m.upsert(a4));
+    CHECK(m.addrs.size() == 2);
+    CHECK(m.addrs.back().family() == Family::v4);
 }
 
-TEST_CASE("IPv6 default routes from two routers are separate entries", "[netmodel]") {
+TEST_CASE("route identity: IPv6 gateways are separate entries, an IPv4 gateway is replaced",
+          "[netmodel]") {
     NetworkModel m;
-    Route6 r1{2, p6("::/0"), v6("fe80::1"), 9, 254, 1024, 0};
-    Route6 r2 = r1;
-    r2.gw = v6("fe80::2");
-    CHECK(m.upsert_route6(r1));
-    CHECK(m.upsert_route6(r2));
-    CHECK(m.routes6.size() == 2);
+    Route r1{2, p6("::/0"), v6("fe80::1"), {}, 9, 254, 1024, 0};
+    Route r2 = r1;
+    r2.gateway = v6("fe80::2");
+    CHECK(m.upsert(r1));
+    CHECK(m.upsert(r2));
+    CHECK(m.routes.size() == 2);
     r1.mtu = 1280;
-    CHECK(m.upsert_route6(r1));
-    CHECK(m.routes6.size() == 2);
-    CHECK(m.erase_route6(r2));
-    REQUIRE(m.routes6.size() == 1);
-    CHECK(m.routes6[0].mtu == 1280);
+    CHECK(m.upsert(r1));
+    CHECK(m.routes.size() == 2);
+    CHECK(m.erase(r2));
+    REQUIRE(m.routes.size() == 1);
+    CHECK(m.routes[0].mtu == 1280);
 
-    Route4 d{2,
-             *Ipv4Prefix::parse("0.0.0.0/0"),
-             Ipv4Addr::parse("192.0.2.1").value(),
-             {},
-             {},
-             4,
-             254,
-             100,
-             0};
-    CHECK(m.upsert_route4(d));
-    CHECK_FALSE(m.upsert_route4(d));
-    CHECK(m.erase_route4(d));
-    CHECK(m.routes4.empty());
+    Route d{2, *Ipv4Prefix::parse("0.0.0.0/0"), v4("192.0.2.1"), {}, 4, 254, 100, 0};
+    CHECK(m.upsert(d));
+    CHECK_FALSE(m.upsert(d));
+    // `ip route replace` changes the next hop in place without a removal.
+    Route moved = d;
+    moved.gateway = v4("192.0.2.9");
+    CHECK(m.upsert(moved));
+    CHECK(m.routes.size() == 2);
+    CHECK(same_entry(d, moved));
+    CHECK_FALSE(same_entry(r1, r2));
+    CHECK(m.erase(d));
+    CHECK(m.routes.size() == 1);
+    CHECK(m.routes[0].family() == Family::v6);
 }
 
 TEST_CASE("erasing a link drops everything on it and nothing else", "[netmodel]") {
     NetworkModel m;
     auto now = Clock::now();
-    m.upsert_link({2, "eth0", 0, true, 1500, 1});
-    m.upsert_link({3, "wlan0", 0, true, 1500, 1});
-    m.upsert_addr6({2, v6("2001:db8:1::10"), 64, 0, 0, 1, 1});
-    m.upsert_addr6({3, v6("2001:db8:2::10"), 64, 0, 0, 1, 1});
-    m.upsert_addr4({2, *Ipv4Addr::parse("192.0.0.2"), 32, 0, 0});
-    m.upsert_route6({2, p6("::/0"), v6("fe80::1"), 9, 254, 1024, 0});
+    m.upsert(Link{2, "eth0", 0, true, 1500, 1});
+    m.upsert(Link{3, "wlan0", 0, true, 1500, 1});
+    m.upsert(Addr{2, v6("2001:db8:1::10"), 64, 0, 0, 1, 1});
+    m.upsert(Addr{3, v6("2001:db8:2::10"), 64, 0, 0, 1, 1});
+    m.upsert(Addr{2, v4("192.0.0.2"), 32});
+    m.upsert(Route{2, p6("::/0"), v6("fe80::1"), {}, 9, 254, 1024, 0});
     m.update_ra_pref64(2, v6("fe80::1"), p6("64:ff9b::/96"), 600s, now);
     m.update_ra_pref64(3, v6("fe80::1"), p6("64:ff9b::/96"), 600s, now);
     CHECK(m.erase_link(2));
     CHECK(m.links.count(2) == 0);
     CHECK(m.links.count(3) == 1);
-    CHECK(m.addrs6.size() == 1);
-    CHECK(m.addrs6[0].ifindex == 3);
-    CHECK(m.addrs4.empty());
-    CHECK(m.routes6.empty());
+    REQUIRE(m.addrs.size() == 1);
+    CHECK(m.addrs[0].ifindex == 3);
+    CHECK(m.routes.empty());
     REQUIRE(m.ra_pref64.size() == 1);
     CHECK(m.ra_pref64[0].ifindex == 3);
     CHECK_FALSE(m.erase_link(2));
+}
+
+TEST_CASE("events: applied like upserts/erases; synced only between a complete dump and the "
+          "next start",
+          "[netmodel]") {
+    NetworkModel m;
+    CHECK_FALSE(m.synced);
+    const Link eth0{2, "eth0", 0, true, 1500, 1};
+    const Addr a{2, v6("2001:db8:1::10"), 64};
+    const Route r{2, p6("::/0"), v6("fe80::1"), {}, 9, 254, 1024, 0};
+    CHECK_FALSE(m.apply(DumpStarted{}));
+    CHECK(m.apply(Change<Link>{eth0}));
+    CHECK(m.apply(Change<Addr>{a}));
+    CHECK(m.apply(Change<Route>{r}));
+    CHECK_FALSE(m.apply(Change<Route>{r}));
+    CHECK_FALSE(m.synced);
+    CHECK(m.apply(DumpComplete{}));
+    CHECK(m.synced);
+    CHECK_FALSE(m.apply(DumpComplete{}));
+    CHECK(m.apply(Change<Addr>{a, true}));
+    CHECK(m.addrs.empty());
+    m.update_ra_pref64(2, v6("fe80::1"), p6("64:ff9b::/96"), 600s, Clock::now());
+    m.dns64 = Dns64Pref64{p6("64:ff9b::/96"), Clock::now() + 60s};
+
+    // Messages lost: the kernel's state is forgotten and the model says it
+    // is incomplete; what no dump can restore stays.
+    CHECK(m.apply(DumpStarted{}));
+    CHECK_FALSE(m.synced);
+    CHECK(m.links.empty());
+    CHECK(m.routes.empty());
+    CHECK(m.ra_pref64.size() == 1);
+    CHECK(m.dns64.has_value());
+    CHECK(m.apply(Change<Link>{eth0}));
+    CHECK_FALSE(m.synced); // part of a dump is not a picture
+    CHECK(m.apply(DumpComplete{}));
+    CHECK(m.synced);
+    CHECK(m.apply(Change<Link>{Link{2}, true}));
+    CHECK(m.links.empty());
+    CHECK(m.ra_pref64.empty()); // erase_link drops the link's RA PREF64s
 }
 
 TEST_CASE("RA PREF64: lifetime refresh, withdrawal with 0, expiry", "[netmodel]") {

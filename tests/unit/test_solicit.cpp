@@ -29,9 +29,9 @@ TEST_CASE("a link coming up solicits once its link-local address is usable", "[s
     RsPlanner rs;
     rs.link_changed(2, false, true);
     // Tentative link-local: wait.
-    m.upsert_addr6({2, *Ipv6Addr::parse("fe80::aa"), 64, 253, IFA_F_TENTATIVE, 0, 0});
+    m.upsert(Addr{2, *Ipv6Addr::parse("fe80::aa"), 64, 253, IFA_F_TENTATIVE, 0, 0});
     CHECK(rs.due(plans(), m, true, t0).empty());
-    m.upsert_addr6({2, *Ipv6Addr::parse("fe80::aa"), 64, 253, 0, 0, 0});
+    m.upsert(Addr{2, *Ipv6Addr::parse("fe80::aa"), 64, 253, 0, 0, 0});
     auto due = rs.due(plans(), m, true, t0 + 1s);
     REQUIRE(due.size() == 1);
     CHECK(due[0].ifindex == 2);
@@ -49,7 +49,7 @@ TEST_CASE("a link coming up solicits once its link-local address is usable", "[s
 TEST_CASE("no solicitation where RAs cannot help", "[solicit]") {
     const auto t0 = Clock::time_point{} + 100s;
     NetworkModel m;
-    m.upsert_addr6({2, *Ipv6Addr::parse("fe80::aa"), 64, 253, 0, 0, 0});
+    m.upsert(Addr{2, *Ipv6Addr::parse("fe80::aa"), 64, 253, 0, 0, 0});
     for (auto r : {OffReason::not_selected, OffReason::unsupported_link, OffReason::link_down}) {
         RsPlanner rs;
         rs.link_changed(2, false, true);
