@@ -9,7 +9,7 @@
 
 COLATRLD="$COLATRL_BUILD_DIR/daemon/colatrld"
 COLATRLCTL="$COLATRL_BUILD_DIR/tools/colatrlctl"
-COLATRL_RTPROTO=157 # lib/netlink.hpp kRouteProtocol
+COLATRL_RTPROTO=157 # kRouteProtocol, lib/clat/markers.hpp
 COLATRLD_PID=""
 
 daemon_require() {
