@@ -8,7 +8,6 @@
 #include <net/if.h>
 
 #include <algorithm>
-#include <cstring>
 
 namespace colatrl {
 
