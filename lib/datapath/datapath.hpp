@@ -1,77 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Datapath control: loads the colatrl tc programs, attaches them to an uplink
-// with tc clsact at our own handle/priority, writes the per-uplink config and
-// reads the per-CPU counters. Side effects only; the config values themselves
-// are computed by the pure make_datapath_config() (datapath_config.hpp).
+// Datapath control: loads the colatrl tc programs and attaches them to an
+// uplink (tc.hpp), and writes the per-uplink config and reads the counters
+// through their maps (maps.hpp). Side effects only; the config values
+// themselves are computed by the pure make_datapath_config()
+// (datapath_config.hpp).
 #pragma once
 
 #include "base/result.hpp"
-#include "base/unique_fd.hpp"
 #include "colatrl_shared.h"
 #include "datapath/datapath_config.hpp"
+#include "datapath/maps.hpp"
+#include "datapath/tc.hpp"
 
-#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <string_view>
 #include <vector>
 
 struct colatrl_bpf; // generated skeleton (colatrl.skel.h), kept out of this header
 
 namespace colatrl {
-
-// All counters of one slot, indexed by enum colatrl_counter_id, summed over CPUs.
-using CounterBlock = std::vector<colatrl_counter>;
-
-// The two maps of one loaded datapath (config_map, counters), owned through
-// their own fds. Obtained from a Datapath, or from the programs already
-// attached to an interface by another process (no bpffs pinning needed, so it
-// also works inside `ip netns exec`).
-class DatapathMaps {
-public:
-    // Find the maps of the colatrl program attached at our handle/priority on
-    // ifindex (ingress hook first, then egress). Errc::not_found when no
-    // colatrl filter is attached there.
-    static Result<DatapathMaps> from_attached(int ifindex);
-    // Duplicates the given fds (the caller keeps its own).
-    static Result<DatapathMaps> from_fds(int config_map_fd, int counters_fd);
-
-    Status set_config(int ifindex, const colatrl_config& cfg) const;
-    // Errc::not_found when ifindex has no config.
-    Status remove_config(int ifindex) const;
-    // nullopt when ifindex has no config.
-    Result<std::optional<colatrl_config>> config(int ifindex) const;
-    // slot 0..COLATRL_MAX_UPLINKS-1, or COLATRL_SLOT_UNCONFIGURED.
-    Result<CounterBlock> counters(uint32_t slot) const;
-    // Zero every counter of one slot (so a reused slot starts from zero).
-    Status reset_counters(uint32_t slot) const;
-
-    int config_map_fd() const noexcept { return config_.get(); }
-    int counters_fd() const noexcept { return counters_.get(); }
-
-private:
-    DatapathMaps(UniqueFd config, UniqueFd counters)
-        : config_(std::move(config)), counters_(std::move(counters)) {}
-    UniqueFd config_;
-    UniqueFd counters_;
-};
-
-// Where our filter sits on a link (what `detach` removes, what `attached` finds).
-struct TcAttachment {
-    uint32_t ingress_prog_id = 0; // 0 = none at our handle/priority
-    uint32_t egress_prog_id = 0;
-};
-
-// Query our handle/priority on both hooks of ifindex; ids are 0 where nothing
-// is attached (also when the link has no clsact qdisc). Works without a
-// Datapath object (CLI, tests, restart checks).
-Result<TcAttachment> query_attachment(int ifindex);
-
-// Remove only our filters (COLATRL_TC_HANDLE / COLATRL_TC_PRIORITY) from both
-// hooks of ifindex; filters of others and the clsact qdisc stay. Succeeds when
-// nothing was attached. Works without a Datapath object.
-Status detach_filters(int ifindex);
 
 // One loaded instance of the colatrl programs. Several uplinks share it: the
 // config map is keyed by ifindex, counters by config.counter_slot.
