@@ -223,7 +223,8 @@ uint64_t counter_packets(int map_fd, colatrl_counter_id id) {
     return s;
 }
 
-int silent_print(enum libbpf_print_level level, const char* fmt, va_list args) {
+__attribute__((format(printf, 2, 0))) int silent_print(enum libbpf_print_level level,
+                                                       const char* fmt, va_list args) {
     return level == LIBBPF_DEBUG ? 0 : std::vfprintf(stderr, fmt, args);
 }
 

@@ -8,6 +8,7 @@
 #pragma GCC diagnostic ignored "-Wold-style-cast"
 #pragma GCC diagnostic ignored "-Wcast-align"
 #pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Woverlength-strings" // the embedded BPF object (clang)
 #include "colatrl.skel.h"
 #pragma GCC diagnostic pop
 

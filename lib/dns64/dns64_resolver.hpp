@@ -9,6 +9,7 @@
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
+#include "dns64/dns_message.hpp"
 #include "inet/ip.hpp"
 #include "model/netmodel.hpp"
 #include "sys/event.hpp"
@@ -27,23 +28,7 @@
 
 namespace colatrl {
 
-// --- pure pieces (unit-tested) ---
-
-// A DNS query message for `name` (dotted, no trailing dot needed), type AAAA,
-// class IN, RD set, CD clear.
-std::vector<uint8_t> build_aaaa_query(uint16_t id, std::string_view name);
-
-struct DnsAaaaAnswer {
-    uint8_t rcode = 0;                    // 0 NOERROR, 3 NXDOMAIN, ...
-    std::vector<Ipv6Addr> aaaa;           // in the order received
-    uint32_t ttl = 0;                     // smallest TTL of the AAAA records
-    std::optional<uint32_t> negative_ttl; // min(SOA TTL, SOA MINIMUM) when given
-};
-
-// Parses a response to build_aaaa_query(id, name). Errc::parse for anything
-// malformed, for another id, or for a question that is not ours.
-Result<DnsAaaaAnswer> parse_aaaa_response(std::span<const uint8_t> msg, uint16_t id,
-                                          std::string_view name);
+// --- pure pieces (unit-tested; the DNS messages are in dns64/dns_message.hpp) ---
 
 struct Nameserver {
     sockaddr_storage addr{};

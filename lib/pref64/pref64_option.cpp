@@ -78,7 +78,7 @@ std::array<uint8_t, 16> build_pref64_option(const Ipv6Prefix& prefix,
         plc = 5;
         break;
     default:
-        assert(!"build_pref64_option: invalid prefix length");
+        assert(false && "build_pref64_option: invalid prefix length");
         break;
     }
     long long secs = lifetime.count();

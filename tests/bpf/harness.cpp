@@ -148,7 +148,8 @@ RunResult Harness::run(Prog prog, const Bytes& frame, uint32_t ifindex, uint32_t
         ctx.gso_size = gso_size;
         ctx.gso_segs = static_cast<uint32_t>((frame.size() + gso_size - 1) / gso_size);
     }
-    LIBBPF_OPTS(bpf_test_run_opts, opts);
+    bpf_test_run_opts opts{};
+    opts.sz = sizeof opts;
     opts.data_in = frame.data();
     opts.data_size_in = static_cast<uint32_t>(frame.size());
     opts.data_out = r.data.data();

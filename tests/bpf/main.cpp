@@ -26,7 +26,8 @@ namespace {
 constexpr int kSkip = 77;
 
 // Verifier logs and load errors are wanted on stderr; libbpf's debug chatter is not.
-int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
+__attribute__((format(printf, 2, 0))) int libbpf_print(enum libbpf_print_level level,
+                                                       const char* fmt, va_list args) {
     if (level == LIBBPF_DEBUG) {
         return 0;
     }

@@ -1136,7 +1136,8 @@ public:
             return;
         }
         hooked_ = true;
-        LIBBPF_OPTS(bpf_tc_opts, opts);
+        bpf_tc_opts opts{};
+        opts.sz = sizeof opts;
         opts.prog_fd = Harness::get().prog_fd(Prog::ingress_rawip);
         opts.handle = 1;
         opts.priority = 1;

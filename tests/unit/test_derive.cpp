@@ -42,7 +42,8 @@ DeriveInputs inputs() {
     return in;
 }
 
-const LinkPlan& plan(const DesiredState& d, int ifindex) {
+// A copy: callers pass derive()'s temporary result, which is gone after the statement.
+LinkPlan plan(const DesiredState& d, int ifindex) {
     REQUIRE(d.links.count(ifindex) == 1);
     return d.links.at(ifindex);
 }

@@ -112,6 +112,14 @@ topo_cleanup() {
         rm -rf "/etc/netns/$ns"
     done
     if [ -n "$TOPO_DIR" ] && [ -d "$TOPO_DIR" ]; then
+        # Sanitizer builds: a report from any process started here fails the test.
+        local log
+        for log in "$TOPO_DIR"/*.log; do
+            grep -qE '^==[0-9]+==ERROR: |: runtime error: ' "$log" 2>/dev/null || continue
+            echo "FAIL: sanitizer report in $(basename "$log"):" >&2
+            sed -n '/^==[0-9]*==ERROR: \|: runtime error: /,/^SUMMARY: /p' "$log" | head -n 60 >&2
+            [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] || rc=1
+        done
         if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -z "${TOPO_QUIET_LOGS:-}" ]; then
             local f
             for f in "$TOPO_DIR"/*.log; do
