@@ -33,6 +33,8 @@ struct NlMsg {
 // Splits a datagram into messages; sets `malformed` if a header is broken
 // (the messages before it are still returned).
 std::vector<NlMsg> split_datagram(std::span<const uint8_t> datagram, bool& malformed);
+// The messages point into the datagram: a temporary buffer would leave them dangling.
+std::vector<NlMsg> split_datagram(std::vector<uint8_t>&& datagram, bool& malformed) = delete;
 
 enum class ParseStatus {
     ok,        // `out` filled

@@ -483,7 +483,8 @@ TEST_CASE("final answers: ACK, refusal with the kernel's text, end of a (failed)
           "[netlink]") {
     bool bad = false;
     NlFinal f;
-    auto ack = split_datagram(test::nl_error(5, 0), bad);
+    const auto ack_bytes = test::nl_error(5, 0);
+    auto ack = split_datagram(ack_bytes, bad);
     REQUIRE(ack.size() == 1);
     REQUIRE(parse_final(ack[0], f) == ParseStatus::ok);
     CHECK(f.error == 0);
@@ -506,16 +507,20 @@ TEST_CASE("final answers: ACK, refusal with the kernel's text, end of a (failed)
     CHECK(final_error(NlFinal{-EEXIST, {}}, "x").code == Errc::conflict);
     CHECK(final_error(NlFinal{-ESRCH, {}}, "x").code == Errc::not_found);
 
-    msgs = split_datagram(test::nl_done(7, -EINTR), bad);
+    const auto done_failed = test::nl_done(7, -EINTR);
+    msgs = split_datagram(done_failed, bad);
     REQUIRE(parse_final(msgs.at(0), f) == ParseStatus::ok);
     CHECK(f.error == -EINTR);
-    msgs = split_datagram(test::nl_done(7), bad);
+    const auto done_ok = test::nl_done(7);
+    msgs = split_datagram(done_ok, bad);
     REQUIRE(parse_final(msgs.at(0), f) == ParseStatus::ok);
     CHECK(f.error == 0);
     // Cut short: not a readable answer.
-    msgs = split_datagram(NlBytes(NLMSG_ERROR, 0, 8).hdr(int{-1}).done(), bad);
+    const auto cut = NlBytes(NLMSG_ERROR, 0, 8).hdr(int{-1}).done();
+    msgs = split_datagram(cut, bad);
     CHECK(parse_final(msgs.at(0), f) == ParseStatus::malformed);
-    msgs = split_datagram(NlBytes(RTM_NEWLINK).done(), bad);
+    const auto other = NlBytes(RTM_NEWLINK).done();
+    msgs = split_datagram(other, bad);
     CHECK(parse_final(msgs.at(0), f) == ParseStatus::skip);
 }
 
@@ -523,11 +528,13 @@ TEST_CASE("tc filter entries and the family vocabulary", "[netlink]") {
     tcmsg tcm{};
     tcm.tcm_handle = 0x434c;
     bool bad = false;
-    auto msgs = split_datagram(NlBytes(RTM_NEWTFILTER).hdr(tcm).done(), bad);
+    const auto filter = NlBytes(RTM_NEWTFILTER).hdr(tcm).done();
+    auto msgs = split_datagram(filter, bad);
     uint32_t handle = 0;
     REQUIRE(parse_tc_filter(msgs.at(0), handle) == ParseStatus::ok);
     CHECK(handle == 0x434c);
-    msgs = split_datagram(NlBytes(RTM_NEWTFILTER).raw("ab", 2).done(), bad);
+    const auto short_filter = NlBytes(RTM_NEWTFILTER).raw("ab", 2).done();
+    msgs = split_datagram(short_filter, bad);
     CHECK(parse_tc_filter(msgs.at(0), handle) == ParseStatus::malformed);
     const auto req = tc_filter_dump_request(9, 0xfffffff2u);
     tcmsg sent{};
