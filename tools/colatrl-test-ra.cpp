@@ -9,7 +9,9 @@
 // PREF64 without a restart) and, on SIGTERM/SIGINT, sends a last RA with
 // every lifetime set to zero. Test tool only: not installed.
 #include "base/result.hpp"
+#include "base/unique_fd.hpp"
 #include "inet/ip.hpp"
+#include "inet/rfc6052.hpp"
 #include "pref64/pref64_option.hpp"
 
 #include <arpa/inet.h>
@@ -47,35 +49,6 @@ constexpr uint8_t kOptMtu = 5;
 constexpr uint8_t kOptRdnss = 25;
 constexpr uint8_t kPioOnLink = 0x80;
 constexpr uint8_t kPioAutonomous = 0x40;
-
-// Owns one file descriptor.
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-    Fd& operator=(Fd&& o) noexcept {
-        if (this != &o) {
-            reset();
-            fd_ = o.fd_;
-            o.fd_ = -1;
-        }
-        return *this;
-    }
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-        fd_ = -1;
-    }
-
-private:
-    int fd_ = -1;
-};
 
 struct PrefixInfo {
     Ipv6Prefix prefix;
@@ -197,15 +170,7 @@ Result<Pref64Info> parse_pref64_arg(std::string_view arg) {
     if (!p) {
         return make_error(Errc::parse, "--pref64: " + p.error().message);
     }
-    switch (p->len) {
-    case 32:
-    case 40:
-    case 48:
-    case 56:
-    case 64:
-    case 96:
-        break;
-    default:
+    if (!is_pref64_length(p->len)) {
         return make_error(Errc::invalid_argument,
                           "--pref64: length must be 32, 40, 48, 56, 64 or 96");
     }
@@ -474,7 +439,7 @@ std::string describe(const Options& o) {
 // --- socket side ---
 
 struct Sender {
-    Fd sock;
+    UniqueFd sock;
     unsigned ifindex = 0;
     std::optional<std::array<uint8_t, 6>> mac;
 };
@@ -496,7 +461,7 @@ Result<Sender> open_sender(const std::string& ifname) {
     if (s.ifindex == 0) {
         return sys_error(errno, "interface " + ifname);
     }
-    s.sock = Fd(::socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6));
+    s.sock = UniqueFd(::socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6));
     if (s.sock.get() < 0) {
         return sys_error(errno, "raw ICMPv6 socket (needs CAP_NET_RAW)");
     }
@@ -543,7 +508,7 @@ Status send_ra(const Sender& s, const std::vector<uint8_t>& ra, const in6_addr& 
     return {};
 }
 
-Result<Fd> open_signalfd() {
+Result<UniqueFd> open_signalfd() {
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGHUP);
@@ -552,7 +517,7 @@ Result<Fd> open_signalfd() {
     if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
         return sys_error(errno, "sigprocmask");
     }
-    Fd fd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+    UniqueFd fd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
     if (fd.get() < 0) {
         return sys_error(errno, "signalfd");
     }

@@ -26,6 +26,13 @@ public:
 
     int get() const noexcept { return fd_; }
     bool valid() const noexcept { return fd_ >= 0; }
+    // Closes now and returns close()'s result, for writes whose durability
+    // depends on it (errno is set on failure).
+    int close_checked() noexcept {
+        const int r = ::close(fd_);
+        fd_ = -1;
+        return r;
+    }
     int release() noexcept {
         int fd = fd_;
         fd_ = -1;

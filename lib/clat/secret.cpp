@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "clat/secret.hpp"
 
-#include <array>
+#include "base/file_io.hpp"
+#include "base/unique_fd.hpp"
+
 #include <cerrno>
 #include <fcntl.h>
 #include <span>
@@ -13,28 +15,6 @@
 namespace colatrl {
 
 namespace {
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    int get() const { return fd_; }
-    // Close now and report the error, for writes whose durability matters.
-    int close_checked() {
-        const int r = ::close(fd_);
-        fd_ = -1;
-        return r;
-    }
-
-private:
-    int fd_;
-};
 
 std::string parent_dir(const std::string& path) {
     const auto slash = path.rfind('/');
@@ -52,21 +32,11 @@ Result<std::vector<uint8_t>> read_secret(const std::string& path, int fd) {
     if (!S_ISREG(st.st_mode)) {
         return make_error(Errc::parse, path + ": secret is not a regular file");
     }
-    std::array<uint8_t, kSecretSize + 1> buf{}; // one extra byte detects long files
-    std::size_t got = 0;
-    while (got < buf.size()) {
-        const ssize_t n = ::read(fd, buf.data() + got, buf.size() - got);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return sys_error(errno, "read " + path);
-        }
-        if (n == 0) {
-            break;
-        }
-        got += static_cast<std::size_t>(n);
+    auto bytes = read_up_to(fd, kSecretSize + 1, path); // one extra byte detects long files
+    if (!bytes) {
+        return std::move(bytes).error();
     }
+    const std::size_t got = bytes->size();
     if (got != kSecretSize) {
         return make_error(
             Errc::parse, path + ": corrupt secret: expected " + std::to_string(kSecretSize) +
@@ -74,7 +44,7 @@ Result<std::vector<uint8_t>> read_secret(const std::string& path, int fd) {
                              "; remove the file to generate a new one (the CLAT IPv6 address "
                              "will change)");
     }
-    return std::vector<uint8_t>(buf.begin(), buf.begin() + kSecretSize);
+    return std::move(*bytes);
 }
 
 Status fill_random(std::span<uint8_t> out) {
@@ -102,7 +72,7 @@ Result<std::vector<uint8_t>> create_secret(const std::string& path) {
         return std::move(s).error();
     }
     std::string tmp = path + ".XXXXXX";
-    Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+    UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
     if (fd.get() < 0) {
         return sys_error(errno, "create temporary file " + tmp);
     }
@@ -119,16 +89,8 @@ Result<std::vector<uint8_t>> create_secret(const std::string& path) {
     if (::fchmod(fd.get(), 0600) != 0) {
         return sys_error(errno, "chmod " + tmp);
     }
-    std::size_t put = 0;
-    while (put < secret.size()) {
-        const ssize_t n = ::write(fd.get(), secret.data() + put, secret.size() - put);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return sys_error(errno, "write " + tmp);
-        }
-        put += static_cast<std::size_t>(n);
+    if (auto w = write_all(fd.get(), secret, tmp); !w) {
+        return std::move(w).error();
     }
     if (::fsync(fd.get()) != 0) {
         return sys_error(errno, "fsync " + tmp);
@@ -141,7 +103,7 @@ Result<std::vector<uint8_t>> create_secret(const std::string& path) {
     }
     cleanup.armed = false;
     // Make the rename durable; failure here does not make the secret wrong.
-    Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dfd.get() >= 0) {
         (void)::fsync(dfd.get());
     }
@@ -154,7 +116,7 @@ Result<std::vector<uint8_t>> load_or_create_secret(const std::string& path) {
     if (path.empty()) {
         return make_error(Errc::invalid_argument, "empty secret path");
     }
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (fd.get() >= 0) {
         return read_secret(path, fd.get());
     }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "config/config.hpp"
 
+#include "base/file_io.hpp"
 #include "base/ifname.hpp"
+#include "base/unique_fd.hpp"
 #include "clat/markers.hpp"
 #include "inet/rfc6052.hpp"
 
@@ -324,38 +326,22 @@ Result<Config> parse_config(std::string_view text, std::string_view filename) {
 }
 
 Result<Config> load_config_file(const std::string& path) {
-    struct FileFd {
-        int fd;
-        ~FileFd() {
-            if (fd >= 0) {
-                ::close(fd);
-            }
-        }
-    } f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (f.fd < 0) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
         if (errno == ENOENT) {
             return make_error(Errc::not_found, path + ": no such file");
         }
         return sys_error(errno, "open " + path);
     }
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(f.fd, buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return sys_error(errno, "read " + path);
-        }
-        if (n == 0) {
-            break;
-        }
-        text.append(buf, static_cast<std::size_t>(n));
-        if (text.size() > (1u << 20)) {
-            return make_error(Errc::parse, path + ": larger than 1 MiB; not a config file");
-        }
+    constexpr std::size_t kMaxConfig = 1u << 20;
+    auto bytes = read_up_to(fd.get(), kMaxConfig + 1, path);
+    if (!bytes) {
+        return std::move(bytes).error();
     }
+    if (bytes->size() > kMaxConfig) {
+        return make_error(Errc::parse, path + ": larger than 1 MiB; not a config file");
+    }
+    const std::string text(bytes->begin(), bytes->end());
     return parse_config(text, path);
 }
 

@@ -11,20 +11,6 @@ namespace {
 
 constexpr std::size_t kUOctet = 8; // byte index of bits 64-71
 
-bool is_valid_length(uint8_t len) {
-    switch (len) {
-    case 32:
-    case 40:
-    case 48:
-    case 56:
-    case 64:
-    case 96:
-        return true;
-    default:
-        return false;
-    }
-}
-
 // Byte index of IPv4 octet i (0..3) for a prefix of len bits: the octets follow the
 // prefix and hop over the u octet (RFC 6052 §2.2 figure).
 std::size_t v4_octet_index(uint8_t len, std::size_t i) {
@@ -41,6 +27,20 @@ bool prefix_bits_match(const Ipv6Prefix& p, const Ipv6Addr& a) {
 
 } // namespace
 
+bool is_pref64_length(unsigned len) {
+    switch (len) {
+    case 32:
+    case 40:
+    case 48:
+    case 56:
+    case 64:
+    case 96:
+        return true;
+    default:
+        return false;
+    }
+}
+
 Ipv6Prefix well_known_prefix() {
     Ipv6Addr a;
     a.bytes[1] = 0x64;
@@ -50,7 +50,7 @@ Ipv6Prefix well_known_prefix() {
 }
 
 Status validate_pref64(const Ipv6Prefix& pref64) {
-    if (!is_valid_length(pref64.len)) {
+    if (!is_pref64_length(pref64.len)) {
         return make_error(Errc::invalid_argument,
                           "PREF64 " + pref64.str() + ": length /" + std::to_string(pref64.len) +
                               " is not one of 32, 40, 48, 56, 64, 96 (RFC 6052 section 2.2)");
@@ -70,7 +70,7 @@ Status validate_pref64(const Ipv6Prefix& pref64) {
 Ipv6Addr embed_ipv4(const Ipv6Prefix& pref64, Ipv4Addr v4) {
     assert(validate_pref64(pref64).ok());
     Ipv6Addr out = Ipv6Prefix::make(pref64.addr, pref64.len).addr;
-    const uint8_t len = is_valid_length(pref64.len) ? pref64.len : uint8_t{96};
+    const uint8_t len = is_pref64_length(pref64.len) ? pref64.len : uint8_t{96};
     for (std::size_t i = 0; i < 4; ++i) {
         out.bytes[v4_octet_index(len, i)] = v4.bytes[i];
     }
@@ -78,7 +78,7 @@ Ipv6Addr embed_ipv4(const Ipv6Prefix& pref64, Ipv4Addr v4) {
 }
 
 Result<Ipv4Addr> extract_ipv4(const Ipv6Prefix& pref64, const Ipv6Addr& addr) {
-    if (!is_valid_length(pref64.len)) {
+    if (!is_pref64_length(pref64.len)) {
         return make_error(Errc::invalid_argument,
                           "PREF64 " + pref64.str() + ": invalid length for RFC 6052");
     }

@@ -11,6 +11,9 @@ namespace colatrl {
 // 64:ff9b::/96, the RFC 6052 Well-Known Prefix.
 Ipv6Prefix well_known_prefix();
 
+// RFC 6052 §2.2: the six prefix lengths an IPv4-embedded address may use.
+bool is_pref64_length(unsigned len);
+
 // A PREF64 is usable when its length is 32/40/48/56/64/96, the u octet (bits 64-71) is zero
 // where it lies inside the prefix, and no bit past the length is set. The error message
 // says which rule failed.
