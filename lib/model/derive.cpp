@@ -47,6 +47,8 @@ std::string_view to_string(OffReason r) {
         return "no usable global /64";
     case OffReason::native_ipv4:
         return "native IPv4 present";
+    case OffReason::other_clat:
+        return "another CLAT is active";
     case OffReason::mode_off:
         return "Mode=off";
     case OffReason::no_pref64:
@@ -138,11 +140,48 @@ const Route* best_default6(const NetworkModel& m, int ifindex) {
     return best;
 }
 
+// An IPv4 route whose next hop is an IPv6 address (RTA_VIA) is what a CLAT
+// installs, not native IPv4.
+bool via_inet6(const Route& r) {
+    return r.gateway && r.gateway->family == Family::v6;
+}
+
 bool has_native_ipv4(const NetworkModel& m, int ifindex) {
     return std::any_of(m.routes.begin(), m.routes.end(), [ifindex](const Route& r) {
         return r.family() == Family::v4 && r.ifindex == ifindex && r.dst.len == 0 &&
-               r.table == RT_TABLE_MAIN && r.protocol != kRouteProtocol;
+               r.table == RT_TABLE_MAIN && r.protocol != kRouteProtocol && !via_inet6(r);
     });
+}
+
+// Another translator on this link (NetworkManager's CLAT, clatd, a manual
+// setup): an IPv4 default route via inet6 that is not ours, or a
+// 192.0.0.0/29 address (RFC 7335) without our markers. Returns what shows it;
+// empty when there is none. Two CLATs on one link would fight over the route
+// and translate each other's packets, so we stay off there whatever the Mode.
+std::string other_clat_evidence(const NetworkModel& m, const DeriveInputs& inputs,
+                                const Link& link) {
+    const auto own = inputs.own4.find(link.ifindex);
+    auto installed_by_us = [&](const Ipv4Addr& a) {
+        return own != inputs.own4.end() &&
+               std::find(own->second.begin(), own->second.end(), a) != own->second.end();
+    };
+    for (const auto& r : m.routes) {
+        if (r.family() == Family::v4 && r.ifindex == link.ifindex && r.dst.len == 0 &&
+            r.protocol != kRouteProtocol && via_inet6(r)) {
+            return "IPv4 default route via inet6 " + r.gateway->str() + " (protocol " +
+                   std::to_string(r.protocol) + ", table " + std::to_string(r.table) +
+                   ") is not ours";
+        }
+    }
+    for (const auto& a : m.addrs) {
+        const auto a4 = a.addr.as_v4();
+        if (a.ifindex == link.ifindex && a4 && kClatIpv4Range.contains(*a4) &&
+            a.proto != kRouteProtocol && !is_clat_addr_label(a.label, link.name) &&
+            !installed_by_us(*a4)) {
+            return "address " + a4->str() + " from 192.0.0.0/29 is not ours";
+        }
+    }
+    return {};
 }
 
 bool usable_global(const Addr& a) {
@@ -283,6 +322,9 @@ DesiredState derive(const NetworkModel& model, const Config& config, const Deriv
         }
         if (!link.oper_up) {
             set_off(OffReason::link_down);
+        }
+        if (auto other = other_clat_evidence(model, inputs, link); !other.empty()) {
+            set_off(OffReason::other_clat, std::move(other));
         }
         if (auto v = variant_for_arphrd(link.type); !v) {
             set_off(OffReason::unsupported_link, v.error().message);

@@ -48,6 +48,7 @@ enum class OffReason {
     no_ipv6_gateway,  // the IPv6 default route has no next hop (point-to-point)
     no_ipv6_prefix,   // no usable global /64
     native_ipv4,      // Mode=auto and an IPv4 default route that is not ours
+    other_clat,       // another CLAT's IPv4 route via inet6 or 192.0.0.0/29 address (any Mode)
     mode_off,         // Mode=off
     no_pref64,        // no PREF64 from any allowed source
     no_clat_ipv4,     // 192.0.0.0/29 exhausted

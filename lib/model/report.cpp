@@ -6,6 +6,7 @@ namespace colatrl {
 bool noteworthy(OffReason r) {
     switch (r) {
     case OffReason::native_ipv4:
+    case OffReason::other_clat:
     case OffReason::no_pref64:
     case OffReason::no_clat_ipv4:
     case OffReason::no_counter_slot:

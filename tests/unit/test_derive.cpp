@@ -2,6 +2,8 @@
 // Scripted network states through the pure derivation.
 #include "model/derive.hpp"
 
+#include "clat/markers.hpp"
+
 #include <linux/if_addr.h>
 #include <linux/if_arp.h>
 
@@ -251,6 +253,58 @@ TEST_CASE("native IPv4 keeps Mode=auto off; force and off modes", "[derive]") {
     CHECK(plan(derive(m, c, inputs(), t0), 2).active());
 }
 
+TEST_CASE("another CLAT on the link keeps us off in every Mode; ours and elsewhere do not",
+          "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10");
+    add_uplink(m, 3, "wlan0", "2001:db8:2::10");
+    Config c;
+    c.mode = ClatMode::force;
+    // NetworkManager-style: IPv4 default via inet6, another protocol and metric.
+    Route theirs{2,   *Ipv4Prefix::parse("0.0.0.0/0"), v6("fe80::1"), v4("192.0.0.5"), 4, 254, 100,
+                 1472};
+    m.upsert(theirs);
+    auto d = derive(m, c, inputs(), t0);
+    auto p = plan(d, 2);
+    CHECK(p.off == OffReason::other_clat);
+    CHECK(p.detail == "IPv4 default route via inet6 fe80::1 (protocol 4, table 254) is not ours");
+    CHECK(p.describe() == "CLAT off: another CLAT is active (IPv4 default route via inet6 "
+                          "fe80::1 (protocol 4, table 254) is not ours)");
+    CHECK(plan(d, 3).active()); // the other uplink is not affected
+    // Such a route is not native IPv4: Mode=auto reports the other CLAT too.
+    c.mode = ClatMode::automatic;
+    CHECK(plan(derive(m, c, inputs(), t0), 2).off == OffReason::other_clat);
+    m.erase(theirs);
+    REQUIRE(plan(derive(m, c, inputs(), t0), 2).active());
+
+    // A 192.0.0.0/29 address without our label or protocol (clatd's, a manual one).
+    Addr a{2, v4("192.0.0.4"), 32, 0, IFA_F_PERMANENT, Addr::kForever, Addr::kForever, "eth0", 0};
+    m.upsert(a);
+    p = plan(derive(m, c, inputs(), t0), 2);
+    CHECK(p.off == OffReason::other_clat);
+    CHECK(p.detail == "address 192.0.0.4 from 192.0.0.0/29 is not ours");
+    // Ours, by label (kernels without IFA_PROTO) or by protocol: not another CLAT.
+    m.erase(a);
+    a.label = clat_addr_label("eth0");
+    m.upsert(a);
+    CHECK(plan(derive(m, c, inputs(), t0), 2).active());
+    m.erase(a);
+    a.label = "eth0";
+    a.proto = static_cast<uint8_t>(kRouteProtocol);
+    m.upsert(a);
+    CHECK(plan(derive(m, c, inputs(), t0), 2).active());
+    // Another link's 192.0.0.0/29 address only takes that address out of our choice.
+    m.erase(a);
+    a.ifindex = 3;
+    a.label = "wlan0";
+    a.proto = 0;
+    m.upsert(a);
+    d = derive(m, c, inputs(), t0);
+    CHECK(plan(d, 2).active());
+    CHECK(plan(d, 2).clat4 != v4("192.0.0.4"));
+    CHECK(plan(d, 3).off == OffReason::other_clat);
+}
+
 TEST_CASE("Interfaces= restricts uplinks to the named links", "[derive]") {
     NetworkModel m;
     add_uplink(m, 2, "eth0", "2001:db8:1::10");
@@ -297,6 +351,9 @@ TEST_CASE("addresses in use on the host are skipped, our own are not", "[derive]
     in.own4[2] = {v4("192.0.0.3")};
     in.clat4[2] = v4("192.0.0.3");
     CHECK(plan(derive(m, Config{}, in, t0), 2).clat4 == v4("192.0.0.3"));
+    // The same address on another link is someone else's.
+    m.erase(Addr{2, v4("192.0.0.3"), 32, 0, 0});
+    m.upsert(Addr{6, v4("192.0.0.3"), 32, 0, 0});
     in.own4.clear();
     in.clat4.clear();
     CHECK(plan(derive(m, Config{}, in, t0), 2).clat4 == v4("192.0.0.4"));
