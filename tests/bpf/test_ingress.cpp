@@ -762,6 +762,44 @@ TEST_CASE("ingress: Packet Too Big -> Fragmentation Needed MTU", "[ingress]") {
     }
 }
 
+// RFC 4884 §4.5: ICMPv6 Destination Unreachable and Time Exceeded carry the
+// length of the original datagram (64-bit words) in their first byte after the
+// checksum; what follows it is an extension structure, not quoted packet. RFC 7915
+// §5.2: the translated message has no extension (length 0), like egress.
+TEST_CASE("ingress: RFC 4884 extensions of ICMPv6 errors are not quoted", "[ingress]") {
+    // RFC 4884 §7 extension header (version 2) and one 8-byte object.
+    const Bytes ext = {0x20, 0x00, 0x00, 0x00, 0x00, 0x08, 0x01, 0x01, 0xde, 0xad, 0xbe, 0xef};
+    struct Case {
+        uint8_t type6, code6, type4, code4;
+    };
+    for (const Case c : {Case{1, 4, 3, 3}, Case{3, 0, 11, 0}}) {
+        INFO("ICMPv6 " << int{c.type6} << "/" << int{c.code6});
+        Env e = setup("2001:db8:122::/48");
+        Inner in = inner_udp(e, 200, 61); // 248 bytes; 128 of them quoted (padded size)
+        const Bytes quoted = slice(in.packet, 0, 128);
+        const uint32_t len_words = 128 / 8;
+        const Bytes f = frame6(
+            Ip6Spec{.src = e.server6, .dst = e.clat6, .next_header = kProtoIcmpv6, .hop_limit = 60},
+            icmp6(e.server6, e.clat6, c.type6, c.code6, len_words << 24, cat({quoted, ext})));
+        auto r = run_in(f);
+        const size_t msg = 8 + 20 + (128 - 40);
+        auto o = check_error(r, e, e.server4, c.type4, c.code4, 0, msg, 60, 20 + in.l4.size(),
+                             kProtoUdp, 61);
+        CHECK(slice(o.inner.l4, 8) == slice(in.l4, 8, 128 - 48));
+        expect_counters({COLATRL_CNT_IN_XLAT, COLATRL_CNT_IN_XLAT_ICMP_ERROR}, f.size());
+
+        // A length that points past the message is no extension (RFC 4884 §5):
+        // everything is quoted.
+        Harness::get().reset_counters();
+        const Bytes g = frame6(
+            Ip6Spec{.src = e.server6, .dst = e.clat6, .next_header = kProtoIcmpv6, .hop_limit = 60},
+            icmp6(e.server6, e.clat6, c.type6, c.code6, 200u << 24, quoted));
+        auto r2 = run_in(g);
+        check_error(r2, e, e.server4, c.type4, c.code4, 0, 8 + 20 + 88, 60, 20 + in.l4.size(),
+                    kProtoUdp, 61);
+    }
+}
+
 TEST_CASE("ingress: ICMPv4 errors are cut to 576 bytes", "[ingress]") {
     for (const auto& pc : kPrefixes) {
         INFO("prefix " << pc.text);
@@ -955,6 +993,19 @@ TEST_CASE("ingress: packets that are not ours pass untouched", "[ingress]") {
         const Bytes f = frame6(Ip6Spec{.src = e.server6, .dst = e.clat6},
                                udp(e.server6, e.clat6, UdpSpec{}, pattern(8)));
         expect_pass(f, COLATRL_CNT_IN_PASS_NO_CONFIG, COLATRL_SLOT_UNCONFIGURED);
+    }
+    SECTION("config with a PREF64 length RFC 6052 does not allow") {
+        Env e = setup("2001:db8:122:344::/64");
+        for (uint8_t len : {uint8_t{0}, uint8_t{33}, uint8_t{128}}) {
+            INFO("pref64_len " << int{len});
+            colatrl_config bad = e.cfg;
+            bad.pref64_len = len;
+            Harness::get().set_config(kIf, bad);
+            Harness::get().reset_counters();
+            const Bytes f = frame6(Ip6Spec{.src = e.server6, .dst = e.clat6},
+                                   udp(e.server6, e.clat6, UdpSpec{}, pattern(8)));
+            expect_pass(f, COLATRL_CNT_IN_PASS_NO_CONFIG);
+        }
     }
     SECTION("spoofed source outside PREF64 / wrong prefix at every length") {
         for (const auto& pc : kPrefixes) {
