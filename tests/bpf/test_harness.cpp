@@ -200,11 +200,11 @@ TEST_CASE("UDP, ICMPv4 and ICMPv6 builders", "[harness]") {
 
 TEST_CASE("make_config fills every field", "[harness]") {
     auto c = make_config(v4("192.0.0.1"), v6("2001:db8::c000:1"), "64:ff9b::/96", 1480,
-                         COLATRL_F_ZERO_TOS, 3);
+                         COLATRL_F_TRANSLATE_NON_GLOBAL, 3);
     CHECK(c.pref64_len == 96);
     CHECK(c.ipv6_mtu == 1480);
     CHECK(c.counter_slot == 3);
-    CHECK(c.flags == (COLATRL_F_ZERO_TOS | COLATRL_F_PREF64_WKP));
+    CHECK(c.flags == (COLATRL_F_TRANSLATE_NON_GLOBAL | COLATRL_F_PREF64_WKP));
     CHECK(reinterpret_cast<const uint8_t*>(&c.clat_v4)[0] == 192);
     CHECK(reinterpret_cast<const uint8_t*>(&c.clat_v4)[3] == 1);
     CHECK(c.pref64[1] == 0x64);
