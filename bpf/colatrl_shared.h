@@ -18,7 +18,9 @@
 /* Upper bound of uplinks handled at once; sizes the maps. */
 #define COLATRL_MAX_UPLINKS 64
 
-/* Counter slot used when a packet arrives on an interface that has no config. */
+/* Counter slot used when a packet arrives on an interface that has no usable
+ * config (none, a PREF64 length RFC 6052 does not allow, or a counter_slot
+ * >= COLATRL_MAX_UPLINKS). */
 #define COLATRL_SLOT_UNCONFIGURED COLATRL_MAX_UPLINKS
 
 /* struct colatrl_config.flags */
@@ -32,8 +34,8 @@
 /* PREF64 is the well-known prefix 64:ff9b::/96 (userspace precomputes it so
  * the programs test one bit instead of 12 bytes). */
 #define COLATRL_F_PREF64_WKP (1u << 2)
-/* Write Traffic Class / TOS as 0 instead of copying (RFC 7915 §4.1/§5.1 knob). */
-#define COLATRL_F_ZERO_TOS (1u << 3)
+/* Traffic Class and TOS are always copied (RFC 7915 §4.1/§5.1 default); bit 3
+ * is free. */
 
 /* IPv4 source of translated ICMPv6 errors whose IPv6 source is outside
  * PREF64 (RFC 7600 dummy address 192.0.0.8, host byte order). */
@@ -64,7 +66,17 @@ struct colatrl_counter {
 COLATRL_STATIC_ASSERT(sizeof(struct colatrl_counter) == 16, "colatrl_counter layout");
 
 /*
- * Every pass/drop decision of the programs has its own counter. The X-macro
+ * Every pass/drop decision of the programs has its own counter; each packet
+ * moves exactly one pass or drop counter, or the direction's "translated"
+ * counter plus the detail counters that apply (fragment, ICMP error, foreign
+ * ICMP source). What the numbers mean:
+ *   packets  one per packet the tc program ran on (a GSO super-packet is one).
+ *   bytes    skb length with the L2 header (14 bytes on Ethernet uplinks, none
+ *            on raw-IP ones). Translated packets count their IPv6 form: on
+ *            egress the frame after translation, on ingress the frame as it
+ *            arrived. Passed and dropped packets count the frame as it
+ *            arrived: IPv4 on egress, IPv6 (or whatever came) on ingress.
+ * The X-macro
  * gives the BPF side the enum and userspace the same enum plus stable names
  * (used on D-Bus and in the CLI). Append new reasons at the end of their
  * direction's block; names are lower_snake_case and never reused.

@@ -1,5 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Maps and small helpers shared by the egress and ingress translators. */
+/*
+ * The vocabulary both translators (xlat_egress.h, xlat_ingress.h) speak: the
+ * maps, the verdict and its one counting exit, config lookup, checksum
+ * arithmetic, RFC 6052 addresses, and the packet-resizing step.
+ *
+ * Verdict convention: a step returns XLAT_CONTINUE (0) to go on, or a verdict
+ * built with XLAT_PASS / XLAT_DROP / XLAT_DONE* naming the counter(s) of the
+ * decision. The program returns xlat_exit(verdict), the only place that counts
+ * and the only place that picks the tc action.
+ */
 #ifndef COLATRL_XLAT_COMMON_H
 #define COLATRL_XLAT_COMMON_H
 
@@ -10,6 +19,11 @@
 #include <linux/in6.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+/* <linux/icmp.h> includes <linux/if.h> for IFNAMSIZ alone, and that one
+ * includes libc's <sys/socket.h>, which does not build for -target bpf. */
+#define _LINUX_IF_H
+#define IFNAMSIZ 16
+#include <linux/icmp.h>
 #include <linux/icmpv6.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -19,28 +33,38 @@
 
 #include "colatrl_shared.h"
 
-/* <linux/icmp.h> drags in libc socket headers that do not build for
- * -target bpf, so the few ICMPv4 definitions we need live here. */
-struct xlat_icmp4hdr {
-    __u8 type;
-    __u8 code;
-    __sum16 checksum;
-    __be32 rest; /* id/seq, unused/pointer, or unused/next-hop MTU */
+/* Next Header values the kernel headers do not name (IANA protocol numbers). */
+#define XLAT_IPPROTO_HIP 139   /* RFC 7401 Host Identity Protocol */
+#define XLAT_IPPROTO_SHIM6 140 /* RFC 5533 Shim6 */
+#define XLAT_IPPROTO_EXP1 253  /* RFC 3692 experimentation */
+#define XLAT_IPPROTO_EXP2 254
+
+/* IPv4 Flags/Fragment Offset field (RFC 791 §3.1); kernel-internal names. */
+#define IP_DF 0x4000
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+
+#define XLAT_IPV4_HLEN ((__u32)sizeof(struct iphdr))
+#define XLAT_IPV6_HLEN ((__u32)sizeof(struct ipv6hdr))
+#define XLAT_ICMP_HLEN ((__u32)sizeof(struct icmphdr)) /* = sizeof(struct icmp6hdr) */
+
+/* IPv6 Fragment header (RFC 8200 §4.5); no uapi struct for it. */
+struct xlat_frag6 {
+    __u8 nexthdr;
+    __u8 reserved;
+    __be16 frag_off; /* offset in 8-byte units << 3 | M */
+    __be32 id;
 };
-#define XLAT_ICMP_ECHOREPLY 0
-#define XLAT_ICMP_DEST_UNREACH 3
-#define XLAT_ICMP_SOURCE_QUENCH 4
-#define XLAT_ICMP_REDIRECT 5
-#define XLAT_ICMP_ECHO 8
-#define XLAT_ICMP_TIME_EXCEEDED 11
-#define XLAT_ICMP_PARAMETERPROB 12
+#define XLAT_FRAG_HLEN ((__u32)sizeof(struct xlat_frag6))
 
 #ifdef COLATRL_BPF_TRACE
 #define xlat_trace(fmt, ...) bpf_printk(fmt, ##__VA_ARGS__)
 #else
-/* Production builds never print on the packet path. */
+/* Production builds never print on the packet path (meson -Dbpf_trace). */
 #define xlat_trace(fmt, ...) do { } while (0)
 #endif
+
+/* ---- maps ---------------------------------------------------------------- */
 
 /* Per-uplink config, keyed by ifindex; one update swaps a whole value. */
 struct {
@@ -58,11 +82,25 @@ struct {
     __type(value, struct colatrl_counter);
 } counters SEC(".maps");
 
-static __always_inline void xlat_count(__u32 slot, enum colatrl_counter_id id, __u32 bytes)
+/* ---- verdicts and the one exit -------------------------------------------- */
+
+/* Up to three counter ids (each stored + 1, so 0 = none) and the tc action. */
+#define XLAT_CONTINUE 0u
+#define XLAT_V_ID(id) ((__u32)(id) + 1u)
+#define XLAT_V_SHOT (1u << 24) /* TC_ACT_SHOT, else TC_ACT_OK */
+#define XLAT_V_DONE (1u << 25) /* the packet was translated */
+#define XLAT_PASS(id) XLAT_V_ID(id)
+#define XLAT_DROP(id) (XLAT_V_ID(id) | XLAT_V_SHOT)
+#define XLAT_DONE(id) (XLAT_V_ID(id) | XLAT_V_DONE)
+#define XLAT_DONE2(id, d) (XLAT_DONE(id) | (XLAT_V_ID(d) << 8))
+#define XLAT_DONE3(id, d, e) (XLAT_DONE2(id, d) | (XLAT_V_ID(e) << 16))
+_Static_assert(COLATRL_CNT__COUNT < 255, "counter ids fit a verdict byte");
+
+static __always_inline void xlat_count(__u32 slot, __u32 id1, __u32 bytes)
 {
-    if (slot > COLATRL_SLOT_UNCONFIGURED)
-        slot = COLATRL_SLOT_UNCONFIGURED;
-    __u32 key = slot * COLATRL_CNT__COUNT + (__u32)id;
+    if (!id1)
+        return;
+    __u32 key = slot * COLATRL_CNT__COUNT + id1 - 1;
     struct colatrl_counter *c = bpf_map_lookup_elem(&counters, &key);
     if (c) {
         c->packets += 1;
@@ -70,11 +108,50 @@ static __always_inline void xlat_count(__u32 slot, enum colatrl_counter_id id, _
     }
 }
 
-static __always_inline const struct colatrl_config *xlat_config(struct __sk_buff *skb)
+/*
+ * The one exit of both programs: bumps the verdict's counters and returns the
+ * tc action. Bytes as colatrl_shared.h defines them: a translated packet
+ * counts its IPv6 frame (skb->len after egress, entry_len on ingress, where
+ * the IPv6 form is the one that arrived); anything else the frame as it
+ * arrived.
+ */
+static __always_inline int xlat_exit(struct __sk_buff *skb, __u32 slot, __u32 v, __u32 entry_len)
+{
+    __u32 bytes = (v & XLAT_V_DONE) && skb->protocol == bpf_htons(ETH_P_IPV6) ? skb->len
+                                                                               : entry_len;
+    xlat_count(slot, v & 0xff, bytes);
+    xlat_count(slot, (v >> 8) & 0xff, bytes);
+    xlat_count(slot, (v >> 16) & 0xff, bytes);
+    xlat_trace("colatrl slot %u counter %u verdict %x", slot, (v & 0xff) - 1, v);
+    return (v & XLAT_V_SHOT) ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+/* ---- config -------------------------------------------------------------- */
+
+/* RFC 6052 §2.2 prefix lengths. */
+static __always_inline bool xlat_pref64_len_ok(__u8 l)
+{
+    return l == 32 || l == 40 || l == 48 || l == 56 || l == 64 || l == 96;
+}
+
+/*
+ * The interface's config, or NULL when there is none or it cannot be used
+ * (PREF64 length RFC 6052 does not allow, counter slot out of range). *slot is
+ * where the packet is counted: the config's slot when it is in range, else
+ * COLATRL_SLOT_UNCONFIGURED.
+ */
+static __always_inline const struct colatrl_config *xlat_config(struct __sk_buff *skb, __u32 *slot)
 {
     __u32 ifindex = skb->ifindex;
-    return bpf_map_lookup_elem(&config_map, &ifindex);
+    const struct colatrl_config *cfg = bpf_map_lookup_elem(&config_map, &ifindex);
+    *slot = COLATRL_SLOT_UNCONFIGURED;
+    if (!cfg || cfg->counter_slot >= COLATRL_MAX_UPLINKS)
+        return NULL;
+    *slot = cfg->counter_slot;
+    return xlat_pref64_len_ok(cfg->pref64_len) ? cfg : NULL;
 }
+
+/* ---- checksums ------------------------------------------------------------ */
 
 /* Fold a 32-bit one's-complement accumulator to 16 bits. */
 static __always_inline __u16 xlat_csum_fold(__u32 sum)
@@ -91,71 +168,49 @@ static __always_inline __u32 xlat_csum_add(__u32 a, __u32 b)
     return r + (r < a);
 }
 
-/* True when the first pref64_len bits of addr equal cfg->pref64. Lengths are
- * whole bytes (RFC 6052: 32/40/48/56/64/96). */
-static __always_inline bool xlat_pref64_match(const __u8 *addr, const struct colatrl_config *cfg)
+/* A stored checksum after a change whose partial sum is diff (RFC 1624). */
+static __always_inline __u16 xlat_csum_update(__u16 old, __u32 diff)
 {
-    __u32 nbytes = cfg->pref64_len / 8;
-    __u32 diff = 0;
+    return xlat_csum_fold(xlat_csum_add((__u32)(__u16)~old, diff));
+}
+
+/* One's-complement sum of the IPv6 pseudo header (RFC 8200 §8.1) of ip6's
+ * addresses, in memory byte order like every sum here. */
+static __always_inline __u32 xlat_pseudo6_sum(const struct ipv6hdr *ip6, __u32 len, __u8 nexthdr)
+{
+    __u32 w[8];
+    __u32 sum = 0;
+    __builtin_memcpy(w, &ip6->saddr, 32);
 #pragma unroll
-    for (__u32 i = 0; i < 12; i++)
-        diff |= (i < nbytes) ? (__u32)(addr[i] ^ cfg->pref64[i]) : 0;
-    return diff == 0;
+    for (int i = 0; i < 8; i++)
+        sum = xlat_csum_add(sum, w[i]);
+    sum = xlat_csum_add(sum, bpf_htonl(len));
+    return xlat_csum_add(sum, bpf_htonl(nexthdr));
 }
 
-/* RFC 6052 §2.2 byte positions of IPv4 octets a,b,c,d (skipping u = byte 8).
- * Returns the IPv4 address in network byte order; 0 for an unsupported length. */
-static __always_inline __be32 xlat_pref64_extract(const __u8 *a6, __u8 plen)
+/*
+ * Partial-sum difference of the pseudo-header address change between the
+ * IPv4 pair (src4, dst4) and ip6's pair, in one bpf_csum_diff: to_v4 = IPv6 ->
+ * IPv4 (ingress), else IPv4 -> IPv6 (egress). Length and protocol are the same
+ * on both sides, so only the addresses matter.
+ */
+static __always_inline __u32 xlat_addr_diff(const struct ipv6hdr *ip6, __be32 src4, __be32 dst4,
+                                            bool to_v4)
 {
-    __u8 b[4];
-    switch (plen) {
-    case 32: b[0] = a6[4]; b[1] = a6[5]; b[2] = a6[6]; b[3] = a6[7]; break;
-    case 40: b[0] = a6[5]; b[1] = a6[6]; b[2] = a6[7]; b[3] = a6[9]; break;
-    case 48: b[0] = a6[6]; b[1] = a6[7]; b[2] = a6[9]; b[3] = a6[10]; break;
-    case 56: b[0] = a6[7]; b[1] = a6[9]; b[2] = a6[10]; b[3] = a6[11]; break;
-    case 64: b[0] = a6[9]; b[1] = a6[10]; b[2] = a6[11]; b[3] = a6[12]; break;
-    case 96: b[0] = a6[12]; b[1] = a6[13]; b[2] = a6[14]; b[3] = a6[15]; break;
-    default: return 0;
-    }
-    __be32 v;
-    __builtin_memcpy(&v, b, 4);
-    return v;
+    __be32 v4[2] = {src4, dst4};
+    long r = to_v4 ? bpf_csum_diff((__be32 *)&ip6->saddr, 32, v4, sizeof(v4), 0)
+                   : bpf_csum_diff(v4, sizeof(v4), (__be32 *)&ip6->saddr, 32, 0);
+    return r < 0 ? 0 : (__u32)r;
 }
 
-/* Inverse of xlat_pref64_extract: prefix (bits past the length are zero in
- * the config, so u octet and suffix come out zero) + IPv4 at its positions. */
-static __always_inline void xlat_pref64_embed(__u8 *a6, const struct colatrl_config *cfg,
-                                              __be32 v4)
+/* Difference for an ICMP echo changing family: its first word (type, code)
+ * changes, and the IPv6 pseudo header ICMPv4 has not is added (to_v6) or
+ * taken away. Words in memory byte order. */
+static __always_inline __u32 xlat_echo_diff(__u16 old_word, __u16 new_word, __u32 pseudo,
+                                            bool to_v6)
 {
-    __u8 b[4];
-    __builtin_memcpy(b, &v4, 4);
-    __builtin_memcpy(a6, cfg->pref64, 16);
-    switch (cfg->pref64_len) {
-    case 32: a6[4] = b[0]; a6[5] = b[1]; a6[6] = b[2]; a6[7] = b[3]; break;
-    case 40: a6[5] = b[0]; a6[6] = b[1]; a6[7] = b[2]; a6[9] = b[3]; break;
-    case 48: a6[6] = b[0]; a6[7] = b[1]; a6[9] = b[2]; a6[10] = b[3]; break;
-    case 56: a6[7] = b[0]; a6[9] = b[1]; a6[10] = b[2]; a6[11] = b[3]; break;
-    case 64: a6[9] = b[0]; a6[10] = b[1]; a6[11] = b[2]; a6[12] = b[3]; break;
-    default: a6[12] = b[0]; a6[13] = b[1]; a6[14] = b[2]; a6[15] = b[3]; break;
-    }
-}
-
-/* RFC 6890 blocks that are not globally reachable (RFC 6052 §3.1 forbids
- * them under the WKP). Argument in host byte order. */
-static __always_inline bool xlat_v4_non_global(__u32 a)
-{
-    __u32 o1 = a >> 24;
-    return o1 == 0 || o1 == 10 || o1 == 127 || o1 >= 224 ||     /* 0/8 10/8 127/8 224/3 */
-           (a & 0xffc00000u) == 0x64400000u ||                  /* 100.64/10 */
-           (a & 0xffff0000u) == 0xa9fe0000u ||                  /* 169.254/16 */
-           (a & 0xfff00000u) == 0xac100000u ||                  /* 172.16/12 */
-           ((a & 0xffffff00u) == 0xc0000000u &&                 /* 192.0.0/24 but */
-            a != 0xc0000009u && a != 0xc000000au) ||            /* .9/.10 (IANA: global) */
-           (a & 0xffffff00u) == 0xc0000200u ||                  /* 192.0.2/24 */
-           (a & 0xffff0000u) == 0xc0a80000u ||                  /* 192.168/16 */
-           (a & 0xfffe0000u) == 0xc6120000u ||                  /* 198.18/15 */
-           (a & 0xffffff00u) == 0xc6336400u ||                  /* 198.51.100/24 */
-           (a & 0xffffff00u) == 0xcb007100u;                    /* 203.0.113/24 */
+    __u32 d = xlat_csum_add((__u16)~old_word, new_word);
+    return xlat_csum_add(d, to_v6 ? pseudo : ~pseudo);
 }
 
 /* Scratch space for summing packet bytes (too big for the 512-byte stack). */
@@ -221,14 +276,145 @@ __noinline __s64 xlat_csum_skb_sum(struct __sk_buff *skb, __u32 off, __u32 len, 
     return acc;
 }
 
-/* Add the sum of packet bytes [off, off+len) to *sum; 0, or -1 on failure. */
-static __always_inline int xlat_csum_skb(struct __sk_buff *skb, __u32 off, __u32 len, __u32 *sum)
+/* ---- IPv6 header fields -------------------------------------------------- */
+
+static __always_inline __u8 xlat_ip6_tclass(const struct ipv6hdr *ip6)
 {
-    __s64 r = xlat_csum_skb_sum(skb, off, len, *sum);
-    if (r < 0)
-        return -1;
-    *sum = (__u32)r;
-    return 0;
+    return (__u8)((ip6->priority << 4) | (ip6->flow_lbl[0] >> 4));
+}
+
+/* Version 6, the given Traffic Class, Flow Label 0 (RFC 7915 §4.1). */
+static __always_inline void xlat_ip6_set_vtc(struct ipv6hdr *ip6, __u8 tclass)
+{
+    ip6->version = 6;
+    ip6->priority = tclass >> 4;
+    ip6->flow_lbl[0] = (__u8)(tclass << 4);
+    ip6->flow_lbl[1] = 0;
+    ip6->flow_lbl[2] = 0;
+}
+
+static __always_inline bool xlat_addr6_eq(const struct in6_addr *a, const __u8 *b)
+{
+    __u64 a0, a1, b0, b1;
+    __builtin_memcpy(&a0, a, 8);
+    __builtin_memcpy(&a1, (const __u8 *)a + 8, 8);
+    __builtin_memcpy(&b0, b, 8);
+    __builtin_memcpy(&b1, b + 8, 8);
+    return a0 == b0 && a1 == b1;
+}
+
+/* ---- RFC 6052 addresses ---------------------------------------------------- */
+
+/* True when the first pref64_len bits of addr equal cfg->pref64. Lengths are
+ * whole bytes (RFC 6052: 32/40/48/56/64/96). */
+static __always_inline bool xlat_pref64_match(const struct in6_addr *addr,
+                                              const struct colatrl_config *cfg)
+{
+    const __u8 *a = (const __u8 *)addr;
+    __u32 nbytes = cfg->pref64_len / 8;
+    __u32 diff = 0;
+#pragma unroll
+    for (__u32 i = 0; i < 12; i++)
+        diff |= (i < nbytes) ? (__u32)(a[i] ^ cfg->pref64[i]) : 0;
+    return diff == 0;
+}
+
+/* RFC 6052 §2.2 byte positions of IPv4 octets a,b,c,d (skipping u = byte 8).
+ * Returns the IPv4 address in network byte order; 0 for an unsupported length. */
+static __always_inline __be32 xlat_pref64_extract(const struct in6_addr *addr, __u8 plen)
+{
+    const __u8 *a6 = (const __u8 *)addr;
+    __u8 b[4];
+    switch (plen) {
+    case 32: b[0] = a6[4]; b[1] = a6[5]; b[2] = a6[6]; b[3] = a6[7]; break;
+    case 40: b[0] = a6[5]; b[1] = a6[6]; b[2] = a6[7]; b[3] = a6[9]; break;
+    case 48: b[0] = a6[6]; b[1] = a6[7]; b[2] = a6[9]; b[3] = a6[10]; break;
+    case 56: b[0] = a6[7]; b[1] = a6[9]; b[2] = a6[10]; b[3] = a6[11]; break;
+    case 64: b[0] = a6[9]; b[1] = a6[10]; b[2] = a6[11]; b[3] = a6[12]; break;
+    case 96: b[0] = a6[12]; b[1] = a6[13]; b[2] = a6[14]; b[3] = a6[15]; break;
+    default: return 0;
+    }
+    __be32 v;
+    __builtin_memcpy(&v, b, 4);
+    return v;
+}
+
+/* Inverse of xlat_pref64_extract: prefix (bits past the length are zero in
+ * the config, so u octet and suffix come out zero) + IPv4 at its positions. */
+static __always_inline void xlat_pref64_embed(struct in6_addr *addr,
+                                              const struct colatrl_config *cfg, __be32 v4)
+{
+    __u8 *a6 = (__u8 *)addr;
+    __u8 b[4];
+    __builtin_memcpy(b, &v4, 4);
+    __builtin_memcpy(a6, cfg->pref64, 16);
+    switch (cfg->pref64_len) {
+    case 32: a6[4] = b[0]; a6[5] = b[1]; a6[6] = b[2]; a6[7] = b[3]; break;
+    case 40: a6[5] = b[0]; a6[6] = b[1]; a6[7] = b[2]; a6[9] = b[3]; break;
+    case 48: a6[6] = b[0]; a6[7] = b[1]; a6[9] = b[2]; a6[10] = b[3]; break;
+    case 56: a6[7] = b[0]; a6[9] = b[1]; a6[10] = b[2]; a6[11] = b[3]; break;
+    case 64: a6[9] = b[0]; a6[10] = b[1]; a6[11] = b[2]; a6[12] = b[3]; break;
+    default: a6[12] = b[0]; a6[13] = b[1]; a6[14] = b[2]; a6[15] = b[3]; break;
+    }
+}
+
+/* RFC 6890 blocks that are not globally reachable (RFC 6052 §3.1 forbids
+ * them under the WKP). Argument in host byte order. The same list as
+ * ipv4_is_global() in lib/inet/rfc6052.cpp; tests/bpf/test_rfc_crosscheck.cpp
+ * holds the two against each other. */
+static __always_inline bool xlat_v4_non_global(__u32 a)
+{
+    __u32 o1 = a >> 24;
+    return o1 == 0 || o1 == 10 || o1 == 127 || o1 >= 224 ||     /* 0/8 10/8 127/8 224/3 */
+           (a & 0xffc00000u) == 0x64400000u ||                  /* 100.64/10 */
+           (a & 0xffff0000u) == 0xa9fe0000u ||                  /* 169.254/16 */
+           (a & 0xfff00000u) == 0xac100000u ||                  /* 172.16/12 */
+           ((a & 0xffffff00u) == 0xc0000000u &&                 /* 192.0.0/24 but */
+            a != 0xc0000009u && a != 0xc000000au) ||            /* .9/.10 (IANA: global) */
+           (a & 0xffffff00u) == 0xc0000200u ||                  /* 192.0.2/24 */
+           (a & 0xffff0000u) == 0xc0a80000u ||                  /* 192.168/16 */
+           (a & 0xfffe0000u) == 0xc6120000u ||                  /* 198.18/15 */
+           (a & 0xffffff00u) == 0xc6336400u ||                  /* 198.51.100/24 */
+           (a & 0xffffff00u) == 0xcb007100u;                    /* 203.0.113/24 */
+}
+
+/* RFC 6052 §3.1: a non-global IPv4 address may not cross under the WKP,
+ * unless the config lifts the rule. Argument in host byte order. */
+static __always_inline bool xlat_non_global_forbidden(const struct colatrl_config *cfg, __u32 a)
+{
+    return (cfg->flags & (COLATRL_F_PREF64_WKP | COLATRL_F_TRANSLATE_NON_GLOBAL)) ==
+               COLATRL_F_PREF64_WKP &&
+           xlat_v4_non_global(a);
+}
+
+/* ---- reshaping the packet -------------------------------------------------- */
+
+/* Ethernet h_proto follows the new L3 protocol (Ethernet variant only). No
+ * csum recompute: CHECKSUM_COMPLETE does not cover the MAC header. */
+static __always_inline int xlat_set_ethertype(struct __sk_buff *skb, const __u32 l2_len,
+                                              __u16 proto)
+{
+    if (!l2_len)
+        return 0;
+    __be16 p = bpf_htons(proto);
+    return (int)bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &p, sizeof(p), 0);
+}
+
+/*
+ * Resize the region right after the old base header by delta (adj_flags as
+ * bpf_skb_adjust_room takes them), then swap the base header's room for the
+ * new family's (bpf_skb_change_proto: +-20 bytes right after L2). A GSO packet
+ * the kernel cannot convert is dropped with gso_id, any other failure with
+ * helper_id; never left half-changed.
+ */
+static __always_inline __u32 xlat_reshape(struct __sk_buff *skb, __s32 delta, __u64 adj_flags,
+                                          __u16 new_proto, enum colatrl_counter_id gso_id,
+                                          enum colatrl_counter_id helper_id)
+{
+    if ((delta && bpf_skb_adjust_room(skb, delta, BPF_ADJ_ROOM_NET, adj_flags)) ||
+        bpf_skb_change_proto(skb, bpf_htons(new_proto), 0))
+        return XLAT_DROP(skb->gso_size ? gso_id : helper_id);
+    return XLAT_CONTINUE;
 }
 
 #endif /* COLATRL_XLAT_COMMON_H */

@@ -85,7 +85,6 @@ std::string describe_config(const colatrl_config& cfg) {
     add(COLATRL_F_CSUM_NEUTRAL, cfg.flags, "csum_neutral");
     add(COLATRL_F_TRANSLATE_NON_GLOBAL, cfg.flags, "translate_non_global");
     add(COLATRL_F_PREF64_WKP, cfg.flags, "wkp");
-    add(COLATRL_F_ZERO_TOS, cfg.flags, "zero_tos");
     return "clat4=" + config_clat4(cfg).str() + " clat6=" + config_clat6(cfg).str() +
            " pref64=" + Ipv6Prefix{config_pref64(cfg)}.str() +
            " mtu=" + std::to_string(cfg.ipv6_mtu) + " slot=" + std::to_string(cfg.counter_slot) +

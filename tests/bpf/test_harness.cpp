@@ -2,6 +2,7 @@
 // Self-tests of the test tools: the independent checksum against known
 // values, builder/parser round trips, and that the programs load and pass a
 // frame that is neither IPv4 nor IPv6.
+#include "addrs.hpp"
 #include "harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,6 +11,7 @@
 
 using namespace colatrl;
 using namespace colatrl::test;
+using namespace colatrl::test::addrs;
 
 TEST_CASE("RFC 1071 checksum matches known examples", "[harness]") {
     // RFC 1071 §3 numerical example: the folded sum of these bytes is ddf2.
@@ -35,7 +37,7 @@ TEST_CASE("RFC 1071 checksum matches known examples", "[harness]") {
 }
 
 TEST_CASE("pseudo-header checksums agree with a hand computation", "[harness]") {
-    const auto s4 = v4("192.0.0.1"), d4 = v4("198.51.100.7");
+    const auto s4 = v4(kClat4), d4 = v4(kServer4);
     const Bytes seg{0x04, 0xd2, 0x16, 0x2e, 0x00, 0x0a, 0x00, 0x00, 0xab, 0xcd};
     // 192.0 + 0.1 + 198.51 + 100.7 + proto 17 + length 10 + segment words
     uint32_t sum =
@@ -55,7 +57,7 @@ TEST_CASE("pseudo-header checksums agree with a hand computation", "[harness]") 
 }
 
 TEST_CASE("IPv4 builder and parser round trip", "[harness]") {
-    const auto src = v4("192.0.0.1"), dst = v4("198.51.100.7");
+    const auto src = v4(kClat4), dst = v4(kServer4);
     Ip4Spec s{.src = src, .dst = dst, .proto = kProtoUdp};
     s.tos = 0xb8;
     s.id = 0x1234;
@@ -169,7 +171,7 @@ TEST_CASE("IPv6 builder and parser round trip with extension headers", "[harness
 }
 
 TEST_CASE("UDP, ICMPv4 and ICMPv6 builders", "[harness]") {
-    const auto s4 = v4("192.0.0.1"), d4 = v4("203.0.113.9");
+    const auto s4 = v4(kClat4), d4 = v4("203.0.113.9");
     const Bytes zero = udp(s4, d4, UdpSpec{.csum = Csum::zero}, pattern(9));
     CHECK(get16(zero, 6) == 0);
     const Bytes given = udp(s4, d4, UdpSpec{.csum = Csum::given, .given = 0x1111}, pattern(9));
@@ -199,22 +201,22 @@ TEST_CASE("UDP, ICMPv4 and ICMPv6 builders", "[harness]") {
 }
 
 TEST_CASE("make_config fills every field", "[harness]") {
-    auto c = make_config(v4("192.0.0.1"), v6("2001:db8::c000:1"), "64:ff9b::/96", 1480,
-                         COLATRL_F_ZERO_TOS, 3);
+    auto c = make_config(v4(kClat4), v6("2001:db8::c000:1"), kWkp, 1480,
+                         COLATRL_F_TRANSLATE_NON_GLOBAL, 3);
     CHECK(c.pref64_len == 96);
     CHECK(c.ipv6_mtu == 1480);
     CHECK(c.counter_slot == 3);
-    CHECK(c.flags == (COLATRL_F_ZERO_TOS | COLATRL_F_PREF64_WKP));
+    CHECK(c.flags == (COLATRL_F_TRANSLATE_NON_GLOBAL | COLATRL_F_PREF64_WKP));
     CHECK(reinterpret_cast<const uint8_t*>(&c.clat_v4)[0] == 192);
     CHECK(reinterpret_cast<const uint8_t*>(&c.clat_v4)[3] == 1);
     CHECK(c.pref64[1] == 0x64);
     CHECK(c.pref64[2] == 0xff);
-    auto n = make_config(v4("192.0.0.1"), v6("2001:db8::1"), "2001:db8:6464::/48");
+    auto n = make_config(v4(kClat4), v6("2001:db8::1"), "2001:db8:6464::/48");
     CHECK(n.flags == 0);
     CHECK(n.pref64_len == 48);
     // Neutral pair: 2001:db8:6464::/96 with the CLAT IPv6 chosen so the sums match.
-    CHECK_FALSE(csum_neutral(v4("192.0.0.1"), v6("2001:db8::1"), "2001:db8:6464::/96"));
-    CHECK_FALSE(csum_neutral(v4("192.0.0.1"), v6("2001:db8::1"), "2001:db8::/40"));
+    CHECK_FALSE(csum_neutral(v4(kClat4), v6("2001:db8::1"), "2001:db8:6464::/96"));
+    CHECK_FALSE(csum_neutral(v4(kClat4), v6("2001:db8::1"), "2001:db8::/40"));
 }
 
 TEST_CASE("programs pass a frame that is neither IPv4 nor IPv6", "[harness]") {
@@ -222,8 +224,7 @@ TEST_CASE("programs pass a frame that is neither IPv4 nor IPv6", "[harness]") {
     const Bytes arp = eth(kEthArp, pattern(28));
 
     SECTION("with a config") {
-        h.set_config(1,
-                     make_config(v4("192.0.0.1"), v6("2001:db8::2"), "64:ff9b::/96", 1500, 0, 5));
+        h.set_config(1, make_config(v4(kClat4), v6("2001:db8::2"), kWkp, 1500, 0, 5));
         h.reset_counters();
         auto eg = h.run(Prog::egress_eth, arp);
         CHECK(eg.retval == TC_ACT_OK);

@@ -4,7 +4,8 @@
 // socket bound to the CLAT IPv4 leaves the tun as IPv6; IPv6 written into the
 // tun arrives at an IPv4 socket. The kernel's own UDP checksum verification
 // on receive is a second, independent checksum check.
-#include "harness.hpp"
+#include "fixture.hpp"
+#include "ingress_checks.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/errqueue.h>
 #include <linux/if_tun.h>
 
 #include <bpf/libbpf.h>
@@ -31,11 +33,12 @@
 
 using namespace colatrl;
 using namespace colatrl::test;
+using namespace colatrl::test::ingress;
 
 namespace {
 
-constexpr uint32_t kSlot = 9;
 constexpr uint16_t kPeerPort = 5000;
+
 constexpr uint16_t kClatPort = 4242;
 
 // Closes an fd on scope exit.
@@ -55,151 +58,6 @@ public:
 
 private:
     int fd_;
-};
-
-// RFC 6052 §2.2 embedding, written out independently of the datapath: IPv4
-// bytes fill the prefix's following octets, skipping octet 8 ("u", zero).
-Ipv6Addr embed(const Ipv6Prefix& pref, const Ipv4Addr& a) {
-    Ipv6Addr out = pref.addr;
-    size_t pos = pref.len / 8;
-    for (uint8_t b : a.bytes) {
-        if (pos == 8) {
-            pos = 9;
-        }
-        out.bytes[pos++] = b;
-    }
-    return out;
-}
-
-// A tun device with the two raw-IP programs attached on clsact; removed (fd
-// closed, hook destroyed) when the test ends, also on failure.
-class TunFixture {
-public:
-    TunFixture() {
-        int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-        REQUIRE(fd >= 0);
-        tun_ = std::make_unique<Fd>(fd);
-        ifreq ifr{};
-        std::strncpy(ifr.ifr_name, "clattun0", IFNAMSIZ - 1);
-        ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-        int rc = ioctl(fd, TUNSETIFF, &ifr);
-        INFO("TUNSETIFF: " << std::strerror(errno));
-        REQUIRE(rc == 0);
-        name_ = ifr.ifr_name;
-        ifindex_ = if_nametoindex(name_.c_str());
-        REQUIRE(ifindex_ > 0);
-
-        ctl_ = std::make_unique<Fd>(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-        REQUIRE(ctl_->get() >= 0);
-        // CLAT IPv4 on the tun, then up, then a route to the IPv4 peer range.
-        ifreq a{};
-        std::strncpy(a.ifr_name, name_.c_str(), IFNAMSIZ - 1);
-        sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        std::memcpy(&sin.sin_addr, clat_v4.bytes.data(), 4);
-        std::memcpy(&a.ifr_addr, &sin, sizeof sin);
-        rc = ioctl(ctl_->get(), SIOCSIFADDR, &a);
-        INFO("SIOCSIFADDR: " << std::strerror(errno));
-        REQUIRE(rc == 0);
-        ifreq f{};
-        std::strncpy(f.ifr_name, name_.c_str(), IFNAMSIZ - 1);
-        REQUIRE(ioctl(ctl_->get(), SIOCGIFFLAGS, &f) == 0);
-        f.ifr_flags = static_cast<short>(f.ifr_flags | IFF_UP);
-        REQUIRE(ioctl(ctl_->get(), SIOCSIFFLAGS, &f) == 0);
-
-        rtentry rt{};
-        sockaddr_in dst{}, mask{};
-        dst.sin_family = AF_INET;
-        std::memcpy(&dst.sin_addr, peer_v4.bytes.data(), 3); // 198.51.100.0/24
-        mask.sin_family = AF_INET;
-        mask.sin_addr.s_addr = htonl(0xffffff00u);
-        std::memcpy(&rt.rt_dst, &dst, sizeof dst);
-        std::memcpy(&rt.rt_genmask, &mask, sizeof mask);
-        rt.rt_flags = RTF_UP;
-        rt.rt_dev = name_.data();
-        rc = ioctl(ctl_->get(), SIOCADDRT, &rt);
-        INFO("SIOCADDRT: " << std::strerror(errno));
-        REQUIRE(rc == 0);
-
-        hook_.sz = sizeof hook_;
-        hook_.ifindex = static_cast<int>(ifindex_);
-        hook_.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
-        int err = bpf_tc_hook_create(&hook_);
-        INFO("bpf_tc_hook_create: " << std::strerror(-err));
-        REQUIRE(err == 0);
-        hook_created_ = true;
-        attach(BPF_TC_EGRESS, Prog::egress_rawip);
-        attach(BPF_TC_INGRESS, Prog::ingress_rawip);
-    }
-
-    ~TunFixture() {
-        Harness::get().clear_config(ifindex_);
-        if (hook_created_) {
-            bpf_tc_hook_destroy(&hook_); // removes clsact and both filters
-        }
-        // The tun device disappears with its (non-persistent) fd.
-    }
-
-    TunFixture(const TunFixture&) = delete;
-    TunFixture& operator=(const TunFixture&) = delete;
-
-    void attach(bpf_tc_attach_point where, Prog prog) {
-        bpf_tc_hook h = hook_;
-        h.attach_point = where;
-        bpf_tc_opts o{};
-        o.sz = sizeof o;
-        o.prog_fd = Harness::get().prog_fd(prog);
-        o.handle = COLATRL_TC_HANDLE;
-        o.priority = COLATRL_TC_PRIORITY;
-        int err = bpf_tc_attach(&h, &o);
-        INFO("bpf_tc_attach " << prog_name(prog) << ": " << std::strerror(-err));
-        REQUIRE(err == 0);
-    }
-
-    // Reads packets from the tun until `want` accepts one or the timeout ends.
-    template <typename Pred> Bytes read_until(Pred want, std::chrono::milliseconds timeout) {
-        auto deadline = std::chrono::steady_clock::now() + timeout;
-        Bytes buf(65536);
-        while (std::chrono::steady_clock::now() < deadline) {
-            pollfd p{tun_->get(), POLLIN, 0};
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            if (poll(&p, 1, static_cast<int>(std::max<long>(left.count(), 1))) <= 0) {
-                continue;
-            }
-            ssize_t n = read(tun_->get(), buf.data(), buf.size());
-            if (n <= 0) {
-                continue;
-            }
-            Bytes pkt(buf.begin(), buf.begin() + n);
-            if (want(pkt)) {
-                return pkt;
-            }
-            ++ignored_;
-        }
-        return {};
-    }
-
-    void write_packet(const Bytes& pkt) {
-        ssize_t n = write(tun_->get(), pkt.data(), pkt.size());
-        INFO("write to tun: " << std::strerror(errno));
-        REQUIRE(n == static_cast<ssize_t>(pkt.size()));
-    }
-
-    uint32_t ifindex() const { return ifindex_; }
-    int ignored() const { return ignored_; }
-
-    const Ipv4Addr clat_v4 = v4("192.0.0.1");
-    const Ipv4Addr peer_v4 = v4("198.51.100.7");
-    const Ipv6Addr clat_v6 = v6("2001:db8:aaaa::1");
-
-private:
-    std::unique_ptr<Fd> tun_, ctl_;
-    std::string name_;
-    uint32_t ifindex_ = 0;
-    bpf_tc_hook hook_{};
-    bool hook_created_ = false;
-    int ignored_ = 0;
 };
 
 Fd udp_socket_bound(const Ipv4Addr& addr, uint16_t port) {
@@ -224,14 +82,17 @@ TEST_CASE("raw-IP programs translate on a real tun device", "[tun]") {
     REQUIRE(pref.ok());
 
     auto& h = Harness::get();
-    TunFixture tun;
-    h.set_config(tun.ifindex(), make_config(tun.clat_v4, tun.clat_v6, prefix_text, 1500, 0, kSlot));
-    h.reset_counters();
-    const Ipv6Addr peer_v6 = embed(*pref, tun.peer_v4);
+    const Ipv4Addr clat_v4 = v4(addrs::kClat4);
+    const Ipv4Addr peer_v4 = v4(addrs::kServer4);
+    const Ipv6Addr clat_v6 = v6(addrs::kClat6);
+    TunDevice tun("clattun0", clat_v4, peer_v4);
+    h.set_config(tun.ifindex(), make_config(clat_v4, clat_v6, prefix_text, 1500, 0, kSlot));
+    reset_counters();
+    const Ipv6Addr peer_v6 = embed6052(*pref, peer_v4);
     CAPTURE(peer_v6.str());
 
     SECTION("egress: IPv4 UDP from the CLAT address leaves the tun as IPv6") {
-        Fd s = udp_socket_bound(tun.clat_v4, kClatPort);
+        Fd s = udp_socket_bound(clat_v4, kClatPort);
         int tos = 0x28, ttl = 33;
         REQUIRE(setsockopt(s.get(), IPPROTO_IP, IP_TOS, &tos, sizeof tos) == 0);
         REQUIRE(setsockopt(s.get(), IPPROTO_IP, IP_TTL, &ttl, sizeof ttl) == 0);
@@ -239,7 +100,7 @@ TEST_CASE("raw-IP programs translate on a real tun device", "[tun]") {
         sockaddr_in to{};
         to.sin_family = AF_INET;
         to.sin_port = htons(kPeerPort);
-        std::memcpy(&to.sin_addr, tun.peer_v4.bytes.data(), 4);
+        std::memcpy(&to.sin_addr, peer_v4.bytes.data(), 4);
         INFO("sendto: " << std::strerror(errno));
         REQUIRE(sendto(s.get(), payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to),
                        sizeof to) == static_cast<ssize_t>(payload.size()));
@@ -262,7 +123,7 @@ TEST_CASE("raw-IP programs translate on a real tun device", "[tun]") {
         CHECK(ip.tclass == 0x28);
         CHECK(ip.flow_label == 0);
         CHECK(ip.hop_limit == 33);
-        CHECK(ip.src == tun.clat_v6);
+        CHECK(ip.src == clat_v6);
         CHECK(ip.dst == peer_v6);
         CHECK(ip.exts.empty()); // DF set: no (atomic) fragment header
         CHECK(ip.next_header == kProtoUdp);
@@ -280,7 +141,7 @@ TEST_CASE("raw-IP programs translate on a real tun device", "[tun]") {
     }
 
     SECTION("ingress: IPv6 UDP written into the tun reaches an IPv4 socket") {
-        Fd s = udp_socket_bound(tun.clat_v4, kClatPort);
+        Fd s = udp_socket_bound(clat_v4, kClatPort);
         int on = 1;
         REQUIRE(setsockopt(s.get(), IPPROTO_IP, IP_RECVTTL, &on, sizeof on) == 0);
         REQUIRE(setsockopt(s.get(), IPPROTO_IP, IP_RECVTOS, &on, sizeof on) == 0);
@@ -288,12 +149,12 @@ TEST_CASE("raw-IP programs translate on a real tun device", "[tun]") {
         REQUIRE(setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
 
         const Bytes payload = pattern(200, 9);
-        Ip6Spec spec{.src = peer_v6, .dst = tun.clat_v6, .next_header = kProtoUdp};
+        Ip6Spec spec{.src = peer_v6, .dst = clat_v6, .next_header = kProtoUdp};
         spec.tclass = 0x48;
         spec.hop_limit = 41;
         spec.flow_label = 0xabcde;
         const Bytes seg =
-            udp(peer_v6, tun.clat_v6, UdpSpec{.sport = kPeerPort, .dport = kClatPort}, payload);
+            udp(peer_v6, clat_v6, UdpSpec{.sport = kPeerPort, .dport = kClatPort}, payload);
         tun.write_packet(ipv6(spec, seg));
 
         Bytes buf(2048);
@@ -316,7 +177,7 @@ TEST_CASE("raw-IP programs translate on a real tun device", "[tun]") {
         CHECK(buf == payload);
         Ipv4Addr src;
         std::memcpy(src.bytes.data(), &from.sin_addr, 4);
-        CHECK(src == tun.peer_v4);
+        CHECK(src == peer_v4);
         CHECK(ntohs(from.sin_port) == kPeerPort);
         int got_ttl = -1, got_tos = -1;
         for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
@@ -330,4 +191,124 @@ TEST_CASE("raw-IP programs translate on a real tun device", "[tun]") {
         CHECK(got_tos == 0x48);
         CHECK(h.counter(kSlot, COLATRL_CNT_IN_XLAT).packets == 1);
     }
+}
+
+// The raw-IP variant on a real tun device: the kernel's own IPv4 stack must
+// accept the translated packets (it verifies every checksum itself).
+TEST_CASE("raw-IP ingress variant through a tun device", "[tun]") {
+    Env e = setup("2001:db8:122:344::/64");
+    TunDevice tun("clt-in0", e.clat4, e.server4, false); // answers leave as IPv4
+    auto& h = Harness::get();
+    h.set_config(tun.ifindex(), e.cfg);
+    h.clear_config(kIf);
+    reset_counters();
+    const auto is_ipv4 = [](const Bytes& p) {
+        return (p[0] >> 4) == 4;
+    }; // not MLD/RS
+
+    SECTION("UDP reaches an IPv4 socket with the extracted source") {
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        REQUIRE(s >= 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(40000);
+        std::memcpy(&a.sin_addr, e.clat4.bytes.data(), 4);
+        REQUIRE(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        const Bytes data = pattern(77, 4);
+        const Bytes pkt = ipv6(Ip6Spec{.src = e.server6, .dst = e.clat6},
+                               udp(e.server6, e.clat6, UdpSpec{.sport = 53, .dport = 40000}, data));
+        tun.write_packet(pkt);
+        pollfd p{s, POLLIN, 0};
+        REQUIRE(poll(&p, 1, 2000) == 1);
+        Bytes got(200);
+        sockaddr_in from{};
+        socklen_t flen = sizeof from;
+        ssize_t n =
+            recvfrom(s, got.data(), got.size(), 0, reinterpret_cast<sockaddr*>(&from), &flen);
+        close(s);
+        REQUIRE(n == static_cast<ssize_t>(data.size()));
+        got.resize(static_cast<size_t>(n));
+        CHECK(got == data);
+        CHECK(ntohs(from.sin_port) == 53);
+        CHECK(std::memcmp(&from.sin_addr, e.server4.bytes.data(), 4) == 0);
+        expect_counters({COLATRL_CNT_IN_XLAT}, pkt.size());
+    }
+    SECTION("ICMP echo request is answered by the IPv4 stack") {
+        const Bytes data = pattern(32, 8);
+        const Bytes pkt =
+            ipv6(Ip6Spec{.src = e.server6, .dst = e.clat6, .next_header = kProtoIcmpv6},
+                 icmp6(e.server6, e.clat6, 128, 0, echo_rest(0x77, 3), data));
+        tun.write_packet(pkt);
+        const Bytes out = tun.read_until(is_ipv4, std::chrono::seconds(2));
+        auto ip = parse_ipv4(out);
+        INFO("out: " << hex(out));
+        REQUIRE(ip.ok);
+        CHECK(ip.src == e.clat4);
+        CHECK(ip.dst == e.server4);
+        CHECK(ip.proto == kProtoIcmp);
+        auto m = parse_icmp(ip.l4);
+        REQUIRE(m.ok);
+        CHECK(m.type == 0);
+        CHECK(m.id() == 0x77);
+        CHECK(m.seq() == 3);
+        CHECK(m.body == data);
+        expect_counters({COLATRL_CNT_IN_XLAT}, pkt.size());
+    }
+    SECTION("Packet Too Big reaches the UDP socket as Fragmentation Needed (MTU 1380)") {
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        REQUIRE(s >= 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(40001);
+        std::memcpy(&a.sin_addr, e.clat4.bytes.data(), 4);
+        REQUIRE(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        sockaddr_in peer{};
+        peer.sin_family = AF_INET;
+        peer.sin_port = htons(53);
+        std::memcpy(&peer.sin_addr, e.server4.bytes.data(), 4);
+        REQUIRE(connect(s, reinterpret_cast<sockaddr*>(&peer), sizeof peer) == 0);
+        int on = 1, pmtu = IP_PMTUDISC_DO;
+        REQUIRE(setsockopt(s, IPPROTO_IP, IP_RECVERR, &on, sizeof on) == 0);
+        REQUIRE(setsockopt(s, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu) == 0);
+        // The packet in error as our egress would have sent it.
+        const Bytes seg =
+            udp(e.clat6, e.server6, UdpSpec{.sport = 40001, .dport = 53}, pattern(1400));
+        const Bytes inner = ipv6(Ip6Spec{.src = e.clat6, .dst = e.server6}, seg);
+        const Bytes ptb =
+            ipv6(Ip6Spec{.src = e.server6, .dst = e.clat6, .next_header = kProtoIcmpv6},
+                 icmp6(e.server6, e.clat6, 2, 0, 1400, slice(inner, 0, 1232)));
+        tun.write_packet(ptb);
+        pollfd p{s, POLLERR, 0};
+        REQUIRE(poll(&p, 1, 2000) == 1);
+        alignas(cmsghdr) char control[512];
+        char data[2048];
+        iovec iov{data, sizeof data};
+        msghdr mh{};
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = control;
+        mh.msg_controllen = sizeof control;
+        REQUIRE(recvmsg(s, &mh, MSG_ERRQUEUE) >= 0);
+        bool seen = false;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
+            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) {
+                sock_extended_err ee{};
+                std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
+                CHECK(ee.ee_errno == EMSGSIZE);
+                CHECK(ee.ee_origin == SO_EE_ORIGIN_ICMP);
+                CHECK(ee.ee_type == 3);
+                CHECK(ee.ee_code == 4);
+                CHECK(ee.ee_info == 1380);
+                seen = true;
+            }
+        }
+        CHECK(seen);
+        int mtu = 0;
+        socklen_t ml = sizeof mtu;
+        REQUIRE(getsockopt(s, IPPROTO_IP, IP_MTU, &mtu, &ml) == 0);
+        CHECK(mtu == 1380);
+        close(s);
+        expect_counters({COLATRL_CNT_IN_XLAT, COLATRL_CNT_IN_XLAT_ICMP_ERROR}, ptb.size());
+    }
+    h.clear_config(tun.ifindex());
 }
