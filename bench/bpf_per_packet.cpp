@@ -203,7 +203,7 @@ std::string outcome(const Case& c, const Run& r) {
     }
     uint16_t et = r.out.size() >= 14 ? get16(r.out, 12) : 0;
     uint16_t want = c.dir == Dir::egress ? kEthIpv6 : kEthIpv4;
-    const char* verdict = r.retval == TC_ACT_OK ? "ok" : r.retval == TC_ACT_SHOT ? "shot" : "?";
+    const char* verdict = static_cast<int>(r.retval) == TC_ACT_UNSPEC ? "next" : r.retval == TC_ACT_SHOT ? "shot" : "?";
     std::string s = et == want ? "translated" : "passed";
     s += std::string(" (") + verdict + ")";
     return s;

@@ -9,28 +9,16 @@
 #include "xlat_egress.h"
 #include "xlat_ingress.h"
 
-SEC("tc")
-int colatrl_egress_eth(struct __sk_buff *skb)
-{
-    return xlat_egress(skb, ETH_HLEN);
-}
+/* One program per direction and link-layer header length (Ethernet, raw IP). */
+#define COLATRL_PROGRAM(name, direction, l2_len)                                    \
+    SEC("tc") int name(struct __sk_buff *skb)                                      \
+    {                                                                              \
+        return direction(skb, l2_len);                                             \
+    }
 
-SEC("tc")
-int colatrl_egress_rawip(struct __sk_buff *skb)
-{
-    return xlat_egress(skb, 0);
-}
-
-SEC("tc")
-int colatrl_ingress_eth(struct __sk_buff *skb)
-{
-    return xlat_ingress(skb, ETH_HLEN);
-}
-
-SEC("tc")
-int colatrl_ingress_rawip(struct __sk_buff *skb)
-{
-    return xlat_ingress(skb, 0);
-}
+COLATRL_PROGRAM(colatrl_egress_eth, xlat_egress, ETH_HLEN)
+COLATRL_PROGRAM(colatrl_egress_rawip, xlat_egress, 0)
+COLATRL_PROGRAM(colatrl_ingress_eth, xlat_ingress, ETH_HLEN)
+COLATRL_PROGRAM(colatrl_ingress_rawip, xlat_ingress, 0)
 
 char LICENSE[] SEC("license") = "GPL";

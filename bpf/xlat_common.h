@@ -113,7 +113,10 @@ static __always_inline void xlat_count(__u32 slot, __u32 id1, __u32 bytes)
  * tc action. Bytes as colatrl_shared.h defines them: a translated packet
  * counts its IPv6 frame (skb->len after egress, entry_len on ingress, where
  * the IPv6 form is the one that arrived); anything else the frame as it
- * arrived.
+ * arrived. What is not dropped goes on as TC_ACT_UNSPEC ("next filter"):
+ * clsact lets it through when no filter follows, and someone else's filter at
+ * a later priority on the uplink still sees every packet (TC_ACT_OK would end
+ * classification at ours).
  */
 static __always_inline int xlat_exit(struct __sk_buff *skb, __u32 slot, __u32 v, __u32 entry_len)
 {
@@ -123,7 +126,7 @@ static __always_inline int xlat_exit(struct __sk_buff *skb, __u32 slot, __u32 v,
     xlat_count(slot, (v >> 8) & 0xff, bytes);
     xlat_count(slot, (v >> 16) & 0xff, bytes);
     xlat_trace("colatrl slot %u counter %u verdict %x", slot, (v & 0xff) - 1, v);
-    return (v & XLAT_V_SHOT) ? TC_ACT_SHOT : TC_ACT_OK;
+    return (v & XLAT_V_SHOT) ? TC_ACT_SHOT : TC_ACT_UNSPEC;
 }
 
 /* ---- config -------------------------------------------------------------- */

@@ -36,7 +36,7 @@ struct FragWant {
 inline Ip6View check_v6(const RunResult& r, const Ipv6Addr& src, const Ipv6Addr& dst,
                         uint8_t tclass, uint8_t hop, uint8_t l4proto, size_t l4_len,
                         std::optional<FragWant> frag = std::nullopt) {
-    REQUIRE(r.retval == TC_ACT_OK);
+    REQUIRE(r.retval == TC_ACT_UNSPEC);
     EthView ev = parse_eth(r.data);
     REQUIRE(ev.ok);
     CHECK(ev.ethertype == kEthIpv6);
@@ -77,7 +77,7 @@ inline Ip6View check_v6(const RunResult& r, const Ipv6Addr& src, const Ipv6Addr&
 
 // A dropped or passed packet: verdict and (for pass) the frame untouched.
 inline void check_untouched(const RunResult& r, const Bytes& frame) {
-    CHECK(r.retval == TC_ACT_OK);
+    CHECK(r.retval == TC_ACT_UNSPEC);
     CHECK(r.data == frame);
 }
 

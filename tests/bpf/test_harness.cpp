@@ -227,14 +227,14 @@ TEST_CASE("programs pass a frame that is neither IPv4 nor IPv6", "[harness]") {
         h.set_config(1, make_config(v4(kClat4), v6("2001:db8::2"), kWkp, 1500, 0, 5));
         h.reset_counters();
         auto eg = h.run(Prog::egress_eth, arp);
-        CHECK(eg.retval == TC_ACT_OK);
+        CHECK(eg.retval == TC_ACT_UNSPEC);
         CHECK(eg.data == arp);
         CHECK(h.counter(5, COLATRL_CNT_EG_PASS_NOT_IPV4).packets == 1);
         CHECK(h.counter(5, COLATRL_CNT_EG_PASS_NOT_IPV4).bytes == arp.size());
         CHECK(h.counter(5, COLATRL_CNT_EG_XLAT).packets == 0);
 
         auto in = h.run(Prog::ingress_eth, arp);
-        CHECK(in.retval == TC_ACT_OK);
+        CHECK(in.retval == TC_ACT_UNSPEC);
         CHECK(in.data == arp);
         CHECK(h.counter(5, COLATRL_CNT_IN_PASS_NOT_IPV6).packets == 1);
         CHECK(h.counter(5, COLATRL_CNT_IN_XLAT).packets == 0);
@@ -244,11 +244,11 @@ TEST_CASE("programs pass a frame that is neither IPv4 nor IPv6", "[harness]") {
         h.clear_config(1);
         h.reset_counters();
         auto eg = h.run(Prog::egress_eth, arp);
-        CHECK(eg.retval == TC_ACT_OK);
+        CHECK(eg.retval == TC_ACT_UNSPEC);
         CHECK(eg.data == arp);
         CHECK(h.counter(COLATRL_SLOT_UNCONFIGURED, COLATRL_CNT_EG_PASS_NO_CONFIG).packets == 1);
         auto in = h.run(Prog::ingress_eth, arp);
-        CHECK(in.retval == TC_ACT_OK);
+        CHECK(in.retval == TC_ACT_UNSPEC);
         CHECK(in.data == arp);
         CHECK(h.counter(COLATRL_SLOT_UNCONFIGURED, COLATRL_CNT_IN_PASS_NO_CONFIG).packets == 1);
     }

@@ -103,7 +103,7 @@ TEST_CASE("ingress: truncated and malformed packets are dropped", "[ingress]") {
         Bytes f = frame6(Ip6Spec{.src = e.server6, .dst = e.clat6}, seg);
         f.insert(f.end(), 6, 0);
         auto r = run_in(f);
-        REQUIRE(r.retval == TC_ACT_OK);
+        REQUIRE(r.retval == TC_ACT_UNSPEC);
         auto ev = parse_eth(r.data);
         auto ip = parse_ipv4(ev.payload);
         REQUIRE(ip.ok);

@@ -13,26 +13,31 @@ daemon_require ping tc bpftool
 topo_init
 topo_standard
 
-# Someone else's BPF filters on both hooks, before ours (pref 1): they count
-# and hand each packet on (tests/integration/foreign_filter.bpf.c).
+# Someone else's BPF filters (tests/integration/foreign_filter.bpf.c: they
+# count and hand each packet on): on both hooks before ours (pref 1), and on
+# egress after ours (pref 49152, tc's default for a first filter).
 FOREIGN_OBJ="$COLATRL_BUILD_DIR/tests/integration/foreign_filter.bpf.o"
 [ -f "$FOREIGN_OBJ" ] || topo_skip "foreign_filter.bpf.o not built"
 hx tc qdisc add dev wan1 clsact || topo_fail "cannot add clsact"
-for hook in egress ingress; do
-    hx tc filter add dev wan1 "$hook" pref 1 bpf obj "$FOREIGN_OBJ" sec tc da ||
-        topo_fail "cannot add the foreign $hook filter"
+FOREIGN=("egress 1" "ingress 1" "egress 49152")
+for f in "${FOREIGN[@]}"; do
+    set -- $f
+    hx tc filter add dev wan1 "$1" pref "$2" bpf obj "$FOREIGN_OBJ" sec tc da ||
+        topo_fail "cannot add the foreign $1 filter at pref $2"
 done
 foreign_intact() {
-    local hook
-    for hook in egress ingress; do
-        hx tc filter show dev wan1 "$hook" pref 1 | grep -q 'foreign_count' ||
-            topo_fail "the foreign $hook filter is gone: $(hx tc filter show dev wan1 "$hook")"
+    local f
+    for f in "${FOREIGN[@]}"; do
+        set -- $f
+        hx tc filter show dev wan1 "$1" pref "$2" | grep -q 'foreign_count' ||
+            topo_fail "the foreign $1 filter at pref $2 is gone: $(hx tc filter show dev wan1 "$1")"
     done
 }
-# Packets the foreign egress filter has seen (its map, found through its program).
+# Packets the foreign egress filter at pref $1 has seen (its map, found
+# through its program).
 foreign_packets() {
     local prog map
-    prog=$(hx tc filter show dev wan1 egress pref 1 | sed -n 's/.* id \([0-9]*\).*/\1/p' | head -1)
+    prog=$(hx tc filter show dev wan1 egress pref "$1" | sed -n 's/.* id \([0-9]*\).*/\1/p' | head -1)
     map=$(bpftool prog show id "$prog" | sed -n 's/.*map_ids \([0-9]*\).*/\1/p')
     bpftool map dump id "$map" -j | "$TOPO_PYTHON" -c '
 import json, sys
@@ -78,11 +83,17 @@ other_clat_off
 daemon_wait_up wan1 2001:db8:6461::/96 20
 assert_installed_once wan1
 foreign_intact
-p0=$(foreign_packets)
+before0=$(foreign_packets 1)
+after0=$(foreign_packets 49152)
 assert_traffic_via wan1
-p1=$(foreign_packets)
-[ "${p1:-0}" -gt "${p0:-0}" ] || topo_fail "the foreign egress filter saw no packets (${p0:-0} -> ${p1:-0})"
-echo "ok: other CLAT gone -> on; the foreign filter keeps counting (${p0:-0} -> $p1)"
+before1=$(foreign_packets 1)
+after1=$(foreign_packets 49152)
+[ "${before1:-0}" -gt "${before0:-0}" ] ||
+    topo_fail "the foreign egress filter before ours saw no packets (${before0:-0} -> ${before1:-0})"
+[ "${after1:-0}" -gt "${after0:-0}" ] ||
+    topo_fail "the foreign egress filter after ours saw no packets (${after0:-0} -> ${after1:-0})"
+echo "ok: other CLAT gone -> on; foreign filters before and after ours keep counting" \
+    "(${before0:-0} -> $before1, ${after0:-0} -> $after1)"
 
 # 3. Another CLAT appears beside ours: colatrld removes its own and stays off.
 other_clat_on
