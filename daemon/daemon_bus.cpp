@@ -5,6 +5,7 @@
 #include "daemon.hpp"
 
 #include "datapath/datapath.hpp"
+#include "datapath/datapath_config.hpp"
 #include "status/link_status.hpp"
 #include "sys/log.hpp"
 
@@ -41,12 +42,18 @@ void Daemon::publish_status(bool retry) {
     std::map<int, LinkStatus> links;
     const auto& installed = applier_->installed();
     for (const auto& [ifindex, plan] : last_.links) {
-        InstallState st = retry ? InstallState::failed : InstallState::pending;
-        if (auto it = installed.find(ifindex);
-            it != installed.end() && it->second.config && same_config(*it->second.config, plan.dp)) {
-            st = InstallState::installed;
+        std::optional<InstalledClat> now;
+        if (auto it = installed.find(ifindex); it != installed.end() && it->second.config) {
+            const colatrl_config& c = *it->second.config;
+            InstalledClat i{config_clat4(c), config_clat6(c), config_pref64(c), {}, 0,
+                            c.counter_slot};
+            if (const auto& r = it->second.route4) {
+                i.gateway = r->gateway;
+                i.mtu = r->mtu;
+            }
+            now = i;
         }
-        links.emplace(ifindex, link_status(plan, model_, st));
+        links.emplace(ifindex, link_status(plan, model_, now, retry));
     }
     const ManagerState state = manager_state(ready_, stopping_, links);
     bus_->update(std::move(links), state);

@@ -59,7 +59,7 @@ Failure from_bus_error(const sd_bus_error& e, int r, const std::string& what) {
         name == SD_BUS_ERROR_NO_REPLY || name == "org.freedesktop.DBus.Error.Disconnected") {
         return {kExitNoDaemon, "colatrld is not running (no org.colatrl on the system bus)"};
     }
-    if (name == SD_BUS_ERROR_ACCESS_DENIED || r == -EACCES || r == -EPERM) {
+    if (name == SD_BUS_ERROR_ACCESS_DENIED) {
         return {kExitDenied, what + ": permission denied (" + msg + ")"};
     }
     if (name == kErrorNoSuchLink) {
@@ -348,17 +348,21 @@ int on_monitor_signal(sd_bus_message* m, void*, sd_bus_error*) {
     const char* member = sd_bus_message_get_member(m);
     const char* path = sd_bus_message_get_path(m);
     std::string line = std::string(member ? member : "?") + " " + (path ? path : "?");
-    if (member && std::strcmp(member, "PropertiesChanged") == 0) {
+    if (member && std::strncmp(member, "Interfaces", 10) == 0) {
+        // ObjectManager signals come from /org/colatrl; the object is the first argument.
+        const char* object = nullptr;
+        if (sd_bus_message_read(m, "o", &object) >= 0) {
+            line = std::string(member) + " " + object;
+        }
+    } else if (member && std::strcmp(member, "PropertiesChanged") == 0) {
         const char* iface = nullptr;
         if (sd_bus_message_read(m, "s", &iface) >= 0 &&
             sd_bus_message_enter_container(m, 'a', "{sv}") >= 0) {
-            LinkView v;
             while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
                 const char* name = nullptr;
                 if (sd_bus_message_read(m, "s", &name) < 0) {
                     break;
                 }
-                // Show the value in text: reuse the property reader on a scratch view.
                 char type = 0;
                 const char* contents = nullptr;
                 (void)sd_bus_message_peek_type(m, &type, &contents);

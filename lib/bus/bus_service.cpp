@@ -314,7 +314,7 @@ const sd_bus_vtable kManagerVtable[] = {
                     SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("ConfigFile", "s", BusCallbacks::prop_config_file, 0,
                     SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_METHOD_WITH_NAMES("ListLinks", "", SD_BUS_PARAM(), "a(iso)", SD_BUS_PARAM(links),
+    SD_BUS_METHOD_WITH_NAMES("ListLinks", "", "", "a(iso)", SD_BUS_PARAM(links),
                              BusCallbacks::list_links, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("GetLinkByName", "s", SD_BUS_PARAM(name), "io",
                              SD_BUS_PARAM(ifindex) SD_BUS_PARAM(path),
@@ -322,7 +322,7 @@ const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_METHOD_WITH_NAMES("GetLinkByIndex", "i", SD_BUS_PARAM(ifindex), "so",
                              SD_BUS_PARAM(name) SD_BUS_PARAM(path),
                              BusCallbacks::get_link_by_index, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_NAMES("Describe", "", SD_BUS_PARAM(), "s", SD_BUS_PARAM(json),
+    SD_BUS_METHOD_WITH_NAMES("Describe", "", "", "s", SD_BUS_PARAM(json),
                              BusCallbacks::describe, SD_BUS_VTABLE_UNPRIVILEGED),
     // Unprivileged for sd-bus (whose own check would want CAP_SYS_ADMIN or
     // our uid); the handler itself admits root only.
@@ -343,7 +343,7 @@ const sd_bus_vtable kLinkVtable[] = {
     LINK_PROP("OffDetail", "s", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     LINK_PROP("Pref64", "s", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     LINK_PROP("Pref64Source", "s", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    LINK_PROP("Pref64ExpiresUSec", "t", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    LINK_PROP("Pref64ExpiresUSec", "t", 0), // moves with every RA: read on demand
     LINK_PROP("ClatIPv4Address", "s", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     LINK_PROP("ClatIPv6Address", "s", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     LINK_PROP("Gateway", "s", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

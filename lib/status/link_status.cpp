@@ -76,26 +76,23 @@ uint64_t boot_usec(Clock::time_point t) {
     return us.count() > 0 ? static_cast<uint64_t>(us.count()) : 0;
 }
 
-// When the prefix in use expires: the latest expiry among the RAs on this
-// link announcing it (any of them keeps it alive), the DNS64 answer's TTL;
-// 0 for a configured prefix or none.
-uint64_t pref64_expiry(const LinkPlan& plan, const NetworkModel& model) {
-    if (!plan.pref64) {
-        return 0;
-    }
-    switch (plan.pref64_source) {
+// When `prefix` expires: the latest expiry among the RAs on this link
+// announcing it (any of them keeps it alive), the DNS64 answer's TTL; 0 for a
+// configured prefix or none.
+uint64_t pref64_expiry(int ifindex, const Ipv6Prefix& prefix, Pref64Source source,
+                       const NetworkModel& model) {
+    switch (source) {
     case Pref64Source::ra: {
         uint64_t latest = 0;
         for (const auto& ra : model.ra_pref64) {
-            if (ra.ifindex == plan.ifindex && ra.prefix == *plan.pref64) {
+            if (ra.ifindex == ifindex && ra.prefix == prefix) {
                 latest = std::max(latest, boot_usec(ra.expires));
             }
         }
         return latest;
     }
     case Pref64Source::dns64:
-        return model.dns64 && model.dns64->prefix == *plan.pref64 ? boot_usec(model.dns64->expires)
-                                                                   : 0;
+        return model.dns64 && model.dns64->prefix == prefix ? boot_usec(model.dns64->expires) : 0;
     case Pref64Source::config:
     case Pref64Source::none:
         break;
@@ -105,37 +102,38 @@ uint64_t pref64_expiry(const LinkPlan& plan, const NetworkModel& model) {
 
 } // namespace
 
-LinkStatus link_status(const LinkPlan& plan, const NetworkModel& model, InstallState install) {
+LinkStatus link_status(const LinkPlan& plan, const NetworkModel& model,
+                       const std::optional<InstalledClat>& installed, bool retrying) {
     LinkStatus s;
     s.ifindex = plan.ifindex;
     s.name = plan.name;
     if (plan.pref64) {
         s.pref64 = plan.pref64->str();
         s.pref64_source = pref64_source_word(plan.pref64_source);
-        s.pref64_expires_usec = pref64_expiry(plan, model);
+        s.pref64_expires_usec =
+            pref64_expiry(plan.ifindex, *plan.pref64, plan.pref64_source, model);
     }
     if (!plan.active()) {
         s.off_reason = off_reason_word(plan.off);
         s.off_detail = plan.detail;
         return s;
     }
-    switch (install) {
-    case InstallState::installed:
+    if (installed) {
         s.active = true;
-        s.clat4 = plan.clat4.str();
-        s.clat6 = plan.clat6.str();
-        s.gateway = plan.gateway ? plan.gateway->str() : std::string{};
-        s.mtu = plan.route4_mtu;
-        s.counter_slot = plan.counter_slot;
-        break;
-    case InstallState::pending:
-        s.off_reason = kOffPending;
-        s.off_detail = "duplicate address detection of " + plan.clat6.str() + " is running";
-        break;
-    case InstallState::failed:
+        s.pref64 = installed->pref64.str();
+        s.pref64_expires_usec =
+            pref64_expiry(plan.ifindex, installed->pref64, plan.pref64_source, model);
+        s.clat4 = installed->clat4.str();
+        s.clat6 = installed->clat6.str();
+        s.gateway = installed->gateway ? installed->gateway->str() : std::string{};
+        s.mtu = installed->mtu;
+        s.counter_slot = installed->counter_slot;
+    } else if (retrying) {
         s.off_reason = kOffInstallFailed;
         s.off_detail = "installing the CLAT failed (the log says why); retrying";
-        break;
+    } else {
+        s.off_reason = kOffPending;
+        s.off_detail = "duplicate address detection of " + plan.clat6.str() + " is running";
     }
     return s;
 }
@@ -166,7 +164,6 @@ std::vector<std::string> changed_properties(const LinkStatus& a, const LinkStatu
     check(a.off_detail != b.off_detail, "OffDetail");
     check(a.pref64 != b.pref64, "Pref64");
     check(a.pref64_source != b.pref64_source, "Pref64Source");
-    check(a.pref64_expires_usec != b.pref64_expires_usec, "Pref64ExpiresUSec");
     check(a.clat4 != b.clat4, "ClatIPv4Address");
     check(a.clat6 != b.clat6, "ClatIPv6Address");
     check(a.gateway != b.gateway, "Gateway");

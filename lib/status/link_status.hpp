@@ -30,15 +30,20 @@ std::string_view off_reason_word(OffReason r);
 // Link1.Pref64Source: "config", "ra", "dns64", "" for none.
 std::string_view pref64_source_word(Pref64Source s);
 
-// Words for a link whose plan is active but whose CLAT is not installed.
+// Words for a link whose plan is active but on which nothing is installed.
 inline constexpr std::string_view kOffInstallFailed = "install-failed";
 inline constexpr std::string_view kOffPending = "pending";
 
-// What the applier achieved for a link whose plan is active.
-enum class InstallState {
-    installed, // the datapath config in the maps is the plan's
-    pending,   // waiting (duplicate address detection of the CLAT IPv6 address)
-    failed,    // a step failed; the daemon retries
+// What the applier has installed on a link, as the status shows it: while a
+// change is made before the old state is broken (a new CLAT IPv6 address in
+// DAD, say), the CLAT still runs with these values, not yet the plan's.
+struct InstalledClat {
+    Ipv4Addr clat4;
+    Ipv6Addr clat6;
+    Ipv6Prefix pref64;
+    std::optional<Ipv6Addr> gateway;
+    uint32_t mtu = 0; // of the IPv4 route
+    uint32_t counter_slot = 0;
 };
 
 // One Link1 object's properties except the counters.
@@ -63,14 +68,20 @@ struct LinkStatus {
     bool operator==(const LinkStatus&) const = default;
 };
 
-// The status of one link. `since_usec` is left 0 (StatusBoard keeps it).
-LinkStatus link_status(const LinkPlan& plan, const NetworkModel& model, InstallState install);
+// The status of one link: off with the plan's reason when the plan is off;
+// active with the installed values when something is installed; otherwise
+// "install-failed" while the daemon retries, or "pending" (waiting for DAD).
+// `since_usec` is left 0 (StatusBoard keeps it).
+LinkStatus link_status(const LinkPlan& plan, const NetworkModel& model,
+                       const std::optional<InstalledClat>& installed, bool retrying);
 
 // Manager1.State from the daemon's phase and the links.
 ManagerState manager_state(bool ready, bool stopping, const std::map<int, LinkStatus>& links);
 
-// The Link1 property names whose values differ between a and b (never the
-// const InterfaceIndex, never the counters), in introspection order.
+// The Link1 property names whose values differ between a and b, in
+// introspection order; never those without a change signal: the const
+// InterfaceIndex, the counters and Pref64ExpiresUSec (every RA that refreshes
+// the prefix moves it).
 std::vector<std::string> changed_properties(const LinkStatus& a, const LinkStatus& b);
 
 // What changed from one snapshot to the next: links added and removed (for the

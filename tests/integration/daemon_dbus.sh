@@ -3,7 +3,7 @@
 # The bus API (dbus/org.colatrl.*.xml) on a private system bus that loads the
 # real policy: introspection as documented; Link1 properties for an off link
 # (no-pref64, native-ipv4) and an active one, with PropertiesChanged when PREF64
-# appears and changes; InterfacesAdded/Removed as links come and go; counters
+# appears and changes and when the /64 is renumbered (the link staying active); InterfacesAdded/Removed as links come and go; counters
 # growing with traffic and ResetStatistics; errors for bad arguments; a
 # caller with uid 65534 reads but may not Reload/ResetStatistics; colatrlctl
 # in text and JSON and its exit codes; the bus restarted under the daemon.
@@ -38,6 +38,9 @@ ctl_rc() {
     echo $?
 }
 mon_has() { grep -q -- "$1" "$MON_LOG"; }
+# grep -q on a captured output (a pipe into grep -q can end the writer with
+# SIGPIPE, which pipefail turns into a failure).
+has() { grep -q -- "$2" <<<"$1"; }
 
 # --- introspection equals the documented XML ---
 bctl introspect --xml-interface org.colatrl /org/colatrl >"$TOPO_DIR/live-manager.xml" ||
@@ -69,7 +72,7 @@ link_prop_is wan1 InterfaceIndex "$ifindex" || topo_fail "InterfaceIndex $(link_
 [ "$(bctl get-property org.colatrl /org/colatrl org.colatrl.Manager1 ConfigFile)" = "s \"$TOPO_DIR/colatrld.conf\"" ] ||
     topo_fail "Manager1.ConfigFile: $(bctl get-property org.colatrl /org/colatrl org.colatrl.Manager1 ConfigFile)"
 out=$(ctl status wan1) || topo_fail "colatrlctl status wan1 (off)"
-echo "$out" | grep -q "State: off (no-pref64)" || topo_fail "status of an off link: $out"
+has "$out" "State: off (no-pref64)" || topo_fail "status of an off link: $out"
 echo "ok: off link: no-pref64"
 
 # --- PREF64 appears: active, every property right, signals ---
@@ -101,6 +104,18 @@ topo_wait 5 mon_has "PropertiesChanged $path.*Pref64=\"2001:db8:6469::/96\"" ||
     topo_fail "no PropertiesChanged Pref64: $(cat "$MON_LOG")"
 echo "ok: PropertiesChanged on a PREF64 change"
 
+# Renumbering: the router moves to a new /64 and deprecates the old one.
+rx 1 ip addr add 2001:db8:1:1::1/64 dev lan0
+topo_ra_update 1 --prefix 2001:db8:1::/64,86400,0 --prefix 2001:db8:1:1::/64 \
+    --pref64 2001:db8:6469::/96 --interval 1
+in_new_64() { [[ "$(link_prop wan1 ClatIPv6Address)" == 2001:db8:1:1:* ]]; }
+topo_wait 20 in_new_64 || topo_fail "ClatIPv6Address not renumbered: $(link_prop wan1 ClatIPv6Address)"
+link_prop_is wan1 State active || topo_fail "State $(link_prop wan1 State) after renumbering"
+topo_wait 5 mon_has "PropertiesChanged $path.*ClatIPv6Address=\"2001:db8:1:1:" ||
+    topo_fail "no PropertiesChanged for the renumbered ClatIPv6Address"
+mon_has 'State="off"' && topo_fail "State went off during the PREF64 change or the renumbering: $(cat "$MON_LOG")"
+echo "ok: renumbering: ClatIPv6Address $(link_prop wan1 ClatIPv6Address), with a signal"
+
 # --- counters ---
 p0=$(link_prop wan1 Packets4to6)
 b0=$(link_prop wan1 Bytes6to4)
@@ -110,8 +125,8 @@ b1=$(link_prop wan1 Bytes6to4)
 [ "$p1" -ge $((p0 + 3)) ] || topo_fail "Packets4to6 $p0 -> $p1 after 3 pings"
 [ "$b1" -gt "$b0" ] || topo_fail "Bytes6to4 $b0 -> $b1 after 3 pings"
 stats=$(bctl get-property org.colatrl "$path" org.colatrl.Link1 Statistics)
-echo "$stats" | grep -q '^a{s(tt)} 37 "egress_translated" [1-9]' || topo_fail "Statistics: $stats"
-echo "$stats" | grep -q '"ingress_drop_icmp_fragmented" [0-9]* [0-9]*' || topo_fail "Statistics lacks a drop reason: $stats"
+has "$stats" '^a{s(tt)} 37 "egress_translated" [1-9]' || topo_fail "Statistics: $stats"
+has "$stats" '"ingress_drop_icmp_fragmented" [0-9]* [0-9]*' || topo_fail "Statistics lacks a drop reason: $stats"
 echo "ok: counters grow with traffic (Packets4to6 $p0 -> $p1)"
 
 # --- colatrlctl: text, JSON, exit codes ---
@@ -120,7 +135,7 @@ echo "colatrlctl status:"
 echo "$out"
 for want in "colatrld .*: running" "State: active since" "PREF64: 2001:db8:6469::/96 from ra (expires in" \
     "CLAT IPv4: 192.0.0." "MTU: 1472" "IPv4 -> IPv6: [1-9][0-9]* packets" "Drops:"; do
-    echo "$out" | grep -q -- "$want" || topo_fail "colatrlctl status lacks '$want'"
+    has "$out" "$want" || topo_fail "colatrlctl status lacks '$want'"
 done
 ctl status --json | "$TOPO_PYTHON" -c '
 import json, sys
@@ -129,10 +144,10 @@ w = links["wan1"]
 assert w["State"] == "active" and w["Pref64"] == "2001:db8:6469::/96", w
 assert w["Statistics"]["egress_translated"]["packets"] >= 3, w["Statistics"]
 ' || topo_fail "colatrlctl status --json"
-ctl list | grep -q "wan1 *active" || topo_fail "colatrlctl list: $(ctl list)"
+has "$(ctl list)" "wan1 *active" || topo_fail "colatrlctl list: $(ctl list)"
 ctl list --json | "$TOPO_PYTHON" -c 'import json,sys; assert any(l["InterfaceName"] == "wan1" for l in json.load(sys.stdin))' ||
     topo_fail "colatrlctl list --json"
-ctl statistics wan1 | grep -q "egress_translated *[1-9]" || topo_fail "colatrlctl statistics: $(ctl statistics wan1)"
+has "$(ctl statistics wan1)" "egress_translated *[1-9]" || topo_fail "colatrlctl statistics: $(ctl statistics wan1)"
 [ "$(ctl statistics wan1 --all | grep -c '_')" -eq 37 ] || topo_fail "statistics --all does not list all 37 counters"
 ctl describe | "$TOPO_PYTHON" -c '
 import json, sys
@@ -141,7 +156,7 @@ assert d["State"] == "running" and d["Config"]["pref64_discovery_dns64"] is Fals
 w = [l for l in d["Links"] if l["InterfaceName"] == "wan1"][0]
 assert w["State"] == "active" and len(w["Statistics"]) == 37, w
 ' || topo_fail "colatrlctl describe"
-ctl metrics | grep -q '^colatrl_packets_total{interface="wan1",counter="egress_translated"} [1-9]' ||
+has "$(ctl metrics)" '^colatrl_packets_total{interface="wan1",counter="egress_translated"} [1-9]' ||
     topo_fail "colatrlctl metrics"
 [ "$(ctl_rc ctl status nosuch0)" = 5 ] || topo_fail "status of an unknown link: exit $(ctl_rc ctl status nosuch0), want 5"
 [ "$(ctl_rc ctl status --bogus)" = 2 ] || topo_fail "bad option: exit $(ctl_rc ctl status --bogus), want 2"
@@ -155,7 +170,7 @@ echo "ok: ResetStatistics zeroes the counters"
 
 # --- a caller that is not root ---
 ctl_nobody status >/dev/null || topo_fail "uid 65534 cannot read the status"
-bctl_nobody get-property org.colatrl "$path" org.colatrl.Link1 State | grep -q active ||
+has "$(bctl_nobody get-property org.colatrl "$path" org.colatrl.Link1 State)" active ||
     topo_fail "uid 65534 cannot read properties"
 [ "$(ctl_rc ctl_nobody reload)" = 4 ] || topo_fail "uid 65534 reload: exit $(ctl_rc ctl_nobody reload), want 4"
 [ "$(ctl_rc ctl_nobody reset-statistics)" = 4 ] || topo_fail "uid 65534 reset-statistics not denied"
@@ -178,12 +193,12 @@ kill -0 "$COLATRLD_PID" || topo_fail "colatrld died on bad arguments"
 echo "ok: bad arguments get D-Bus errors"
 
 # --- ObjectManager: links come and go ---
-hx ip link add dbt0 type dummy || topo_fail "ip link add dbt0"
+hx ip link add dbt0 type veth peer name dbt1 || topo_fail "ip link add dbt0"
 link_known() { [ -n "$(bus_link_path "$1")" ]; }
 topo_wait 10 link_known dbt0 || topo_fail "no object for the new link dbt0"
 dpath=$(bus_link_path dbt0)
 topo_wait 5 mon_has "InterfacesAdded $dpath" || topo_fail "no InterfacesAdded for $dpath: $(cat "$MON_LOG")"
-bctl call org.colatrl /org/colatrl org.freedesktop.DBus.ObjectManager GetManagedObjects | grep -q "$dpath" ||
+has "$(bctl call org.colatrl /org/colatrl org.freedesktop.DBus.ObjectManager GetManagedObjects)" "$dpath" ||
     topo_fail "GetManagedObjects lacks $dpath"
 hx ip link del dbt0
 topo_wait 5 mon_has "InterfacesRemoved $dpath" || topo_fail "no InterfacesRemoved for $dpath"
@@ -194,7 +209,7 @@ topo_native_ipv4 1
 link_wait_prop wan1 OffReason native-ipv4
 link_prop_is wan1 State off || topo_fail "State not off with native IPv4"
 topo_wait 5 mon_has "PropertiesChanged $path.*OffReason=\"native-ipv4\"" || topo_fail "no signal for native-ipv4"
-ctl status wan1 | grep -q "State: off (native-ipv4)" || topo_fail "status with native IPv4: $(ctl status wan1)"
+has "$(ctl status wan1)" "State: off (native-ipv4)" || topo_fail "status with native IPv4: $(ctl status wan1)"
 hx ip route del default via 10.1.1.1 dev wan1
 link_wait_prop wan1 State active
 echo "ok: native IPv4 -> off (native-ipv4) and back"
@@ -204,7 +219,7 @@ ctl reload || topo_fail "colatrlctl reload"
 cp "$TOPO_DIR/colatrld.conf" "$TOPO_DIR/colatrld.conf.good"
 echo "Mode=bogus" >>"$TOPO_DIR/colatrld.conf"
 out=$(ctl reload 2>&1) && topo_fail "a bad configuration reloaded"
-echo "$out" | grep -q "colatrld.conf:" || topo_fail "reload error does not name the file: $out"
+has "$out" "colatrld.conf:" || topo_fail "reload error does not name the file: $out"
 cp "$TOPO_DIR/colatrld.conf.good" "$TOPO_DIR/colatrld.conf"
 echo "ok: Reload, and a bad file refused with its location ($out)"
 
@@ -217,9 +232,11 @@ kill -0 "$COLATRLD_PID" || topo_fail "colatrld exited when the bus went away"
 bus_start lax
 topo_wait 20 bus_daemon_up || topo_fail "colatrld did not come back on the restarted bus"
 link_wait_prop wan1 State active 5
-out=$(bctl_nobody call org.colatrl /org/colatrl org.colatrl.Manager1 Reload 2>&1) &&
+out=$(hx setpriv --reuid=65534 --regid=65534 --clear-groups dbus-send --system --print-reply \
+    --dest=org.colatrl /org/colatrl org.colatrl.Manager1.Reload 2>&1) &&
     topo_fail "uid 65534 may Reload behind a lax bus"
-echo "$out" | grep -q "only root" || topo_fail "not the daemon's refusal: $out"
+has "$out" "AccessDenied: Reload: only root" || topo_fail "not the daemon's refusal: $out"
+[ "$(ctl_rc ctl_nobody reset-statistics)" = 4 ] || topo_fail "uid 65534 reset-statistics behind a lax bus: not exit 4"
 n=$(grep -c "D-Bus connection lost" "$TOPO_DIR/colatrld.log")
 [ "$n" -eq 1 ] || topo_fail "'D-Bus connection lost' logged $n times, want once"
 echo "ok: bus restarted: translating went on, the daemon is back on the bus"

@@ -27,6 +27,11 @@ LinkPlan on(int ifindex, const char* name) {
     return p;
 }
 
+// What the applier installs for on(): the same values.
+std::optional<InstalledClat> installed(const LinkPlan& p) {
+    return InstalledClat{p.clat4, p.clat6, *p.pref64, p.gateway, p.route4_mtu, p.counter_slot};
+}
+
 std::vector<colatrl_counter> block() {
     std::vector<colatrl_counter> b(COLATRL_CNT__COUNT);
     b[COLATRL_CNT_EG_XLAT] = {10, 1000};
@@ -69,13 +74,14 @@ TEST_CASE("off reason words are lowercase and hyphenated", "[status]") {
 }
 
 TEST_CASE("link status: active, off, pending, failed; PREF64 expiry from the model", "[status]") {
+    const auto ok = [](const LinkPlan& p) { return installed(p); };
     NetworkModel model;
     const auto now = Clock::time_point(std::chrono::seconds(1000));
     const auto router = *Ipv6Addr::parse("fe80::1");
     const auto pref = *Ipv6Prefix::parse("2001:db8:6461::/96");
     model.update_ra_pref64(2, router, pref, std::chrono::seconds(600), now);
 
-    const LinkStatus a = link_status(on(2, "wan1"), model, InstallState::installed);
+    const LinkStatus a = link_status(on(2, "wan1"), model, ok(on(2, "wan1")), false);
     CHECK(a.active);
     CHECK(a.state() == "active");
     CHECK(a.off_reason.empty());
@@ -91,7 +97,7 @@ TEST_CASE("link status: active, off, pending, failed; PREF64 expiry from the mod
     LinkPlan native = on(2, "wan1");
     native.off = OffReason::native_ipv4;
     native.detail = "IPv4 default route via 10.1.1.1";
-    const LinkStatus o = link_status(native, model, InstallState::installed);
+    const LinkStatus o = link_status(native, model, std::nullopt, false);
     CHECK_FALSE(o.active);
     CHECK(o.state() == "off");
     CHECK(o.off_reason == "native-ipv4");
@@ -105,14 +111,14 @@ TEST_CASE("link status: active, off, pending, failed; PREF64 expiry from the mod
     none.off = OffReason::no_pref64;
     none.pref64.reset();
     none.pref64_source = Pref64Source::none;
-    const LinkStatus n = link_status(none, model, InstallState::installed);
+    const LinkStatus n = link_status(none, model, std::nullopt, true);
     CHECK(n.off_reason == "no-pref64");
     CHECK(n.pref64.empty());
     CHECK(n.pref64_source.empty());
     CHECK(n.pref64_expires_usec == 0);
 
-    CHECK(link_status(on(2, "wan1"), model, InstallState::pending).off_reason == "pending");
-    const LinkStatus f = link_status(on(2, "wan1"), model, InstallState::failed);
+    CHECK(link_status(on(2, "wan1"), model, std::nullopt, false).off_reason == "pending");
+    const LinkStatus f = link_status(on(2, "wan1"), model, std::nullopt, true);
     CHECK(f.off_reason == "install-failed");
     CHECK(manager_state(true, false, {{2, f}}) == ManagerState::degraded);
     CHECK(manager_state(true, false, {{2, a}}) == ManagerState::running);
@@ -121,13 +127,24 @@ TEST_CASE("link status: active, off, pending, failed; PREF64 expiry from the mod
 
     LinkPlan configured = on(2, "wan1");
     configured.pref64_source = Pref64Source::config;
-    CHECK(link_status(configured, model, InstallState::installed).pref64_expires_usec == 0);
+    CHECK(link_status(configured, model, ok(configured), false).pref64_expires_usec == 0);
+
+    // Make-before-break: the plan has a new PREF64 and CLAT IPv6 (in DAD), the
+    // old ones still run: active, with the values in use.
+    LinkPlan next = on(2, "wan1");
+    next.pref64 = *Ipv6Prefix::parse("2001:db8:6469::/96");
+    next.clat6 = *Ipv6Addr::parse("2001:db8:1::c2");
+    const LinkStatus m = link_status(next, model, ok(on(2, "wan1")), false);
+    CHECK(m.active);
+    CHECK(m.pref64 == "2001:db8:6461::/96");
+    CHECK(m.clat6 == "2001:db8:1::c1");
+    CHECK(m.pref64_expires_usec == 1600u * 1000000u);
 }
 
 TEST_CASE("status board: added, removed, changed properties, Since", "[status]") {
     NetworkModel model;
     StatusBoard board;
-    const LinkStatus a = link_status(on(2, "wan1"), model, InstallState::installed);
+    const LinkStatus a = link_status(on(2, "wan1"), model, installed(on(2, "wan1")), false);
     auto d = board.update({{2, a}}, 100);
     CHECK(d.added == std::vector<int>{2});
     CHECK(d.removed.empty());
@@ -143,14 +160,14 @@ TEST_CASE("status board: added, removed, changed properties, Since", "[status]")
     // PREF64 renumbered: Pref64 changes, not State, so Since stays.
     LinkPlan p = on(2, "wan1");
     p.pref64 = *Ipv6Prefix::parse("2001:db8:6469::/96");
-    d = board.update({{2, link_status(p, model, InstallState::installed)}}, 300);
+    d = board.update({{2, link_status(p, model, installed(p), false)}}, 300);
     REQUIRE(d.changed.count(2));
     CHECK(d.changed[2] == std::vector<std::string>{"Pref64"});
     CHECK(board.find(2)->since_usec == 100);
 
     // Off: State, OffReason, addresses, MTU and Since change.
     p.off = OffReason::native_ipv4;
-    d = board.update({{2, link_status(p, model, InstallState::installed)}}, 400);
+    d = board.update({{2, link_status(p, model, std::nullopt, false)}}, 400);
     CHECK(d.changed[2] == std::vector<std::string>{"State", "OffReason", "ClatIPv4Address",
                                                    "ClatIPv6Address", "Gateway", "MTU", "Since"});
     CHECK(board.find(2)->since_usec == 400);
@@ -169,7 +186,7 @@ TEST_CASE("traffic totals and Describe() JSON", "[status]") {
     CHECK(traffic_totals({}).packets4to6 == 0);
 
     NetworkModel model;
-    LinkStatus a = link_status(on(2, "wan1"), model, InstallState::installed);
+    LinkStatus a = link_status(on(2, "wan1"), model, installed(on(2, "wan1")), false);
     a.since_usec = 42;
     Config cfg;
     cfg.interfaces = {"wan1"};
@@ -220,7 +237,7 @@ TEST_CASE("colatrlctl output: status, list, statistics, metrics, JSON", "[status
     using namespace colatrl::ctl;
     NetworkModel model;
     LinkView v;
-    v.status = link_status(on(2, "wan1"), model, InstallState::installed);
+    v.status = link_status(on(2, "wan1"), model, installed(on(2, "wan1")), false);
     v.status.since_usec = 1000000ull * 1700000000ull;
     v.status.pref64_expires_usec = 700u * 1000000u;
     v.packets4to6 = 10;

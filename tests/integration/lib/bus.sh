@@ -63,6 +63,7 @@ bus_start() {
     topo_spawn dbus "$TOPO_HOST" dbus-daemon --config-file="$BUS_DIR/bus.conf" --nofork --nopidfile
     BUS_PID=$TOPO_LAST_PID
     export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$BUS_DIR/system_bus_socket"
+    COLATRLD_BUS=system
     topo_wait 10 test -S "$BUS_DIR/system_bus_socket" || topo_fail "private dbus-daemon did not start"
     topo_wait 10 busctl --system list || topo_fail "private dbus-daemon does not answer"
 }
