@@ -20,14 +20,20 @@ Status Daemon::setup_bus() {
     const std::string config_file =
         access(options_.config_path.c_str(), F_OK) == 0 ? options_.config_path : std::string{};
     BusHandlers h;
-    h.describe = [this](const std::map<int, LinkStatus>& links) { return describe(links); };
-    h.reload = [this] { return reload(); };
-    h.reset_statistics = [this] { return reset_statistics(); };
+    h.describe = [this](const std::map<int, LinkStatus>& links) {
+        return describe(links);
+    };
+    h.reload = [this] {
+        return reload();
+    };
+    h.reset_statistics = [this] {
+        return reset_statistics();
+    };
     h.counters = [this](uint32_t slot) -> Result<std::vector<colatrl_counter>> {
         return datapath_->counters(slot);
     };
-    auto bus = BusService::create(event_.get(), options_.bus, COLATRL_VERSION, config_file,
-                                  std::move(h));
+    auto bus =
+        BusService::create(event_.get(), options_.bus, COLATRL_VERSION, config_file, std::move(h));
     if (!bus) {
         return std::move(bus).error();
     }
@@ -85,7 +91,7 @@ std::string Daemon::describe(const std::map<int, LinkStatus>& links) const {
     }
     ManagerInfo info{COLATRL_VERSION, manager_state(ready_, stopping_, links),
                      access(options_.config_path.c_str(), F_OK) == 0 ? options_.config_path
-                                                                      : std::string{}};
+                                                                     : std::string{}};
     return describe_json(info, config_, links, counters);
 }
 

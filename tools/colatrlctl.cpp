@@ -33,8 +33,7 @@ constexpr CommandGroup kCommandGroups[] = {
     {"monitor", "print the daemon's change signals as they come", colatrl::ctl::run_bus},
     {"reload", "re-read the configuration (root)", colatrl::ctl::run_bus},
     {"reset-statistics", "set every counter to zero (root)", colatrl::ctl::run_bus},
-    {"datapath", "attach/detach/show the tc translator directly (debugging, no daemon)",
-     datapath},
+    {"datapath", "attach/detach/show the tc translator directly (debugging, no daemon)", datapath},
 };
 
 void print_help(FILE* out) {

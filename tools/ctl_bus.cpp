@@ -211,8 +211,9 @@ std::variant<LinkView, Failure> read_link(Client& c, const std::string& path) {
     MsgPtr reply;
     sd_bus_error e = SD_BUS_ERROR_NULL;
     sd_bus_message* m = nullptr;
-    int r = sd_bus_call_method(c.get(), kDest.c_str(), path.c_str(), "org.freedesktop.DBus.Properties",
-                               "GetAll", &e, &m, "s", kLinkIface.c_str());
+    int r =
+        sd_bus_call_method(c.get(), kDest.c_str(), path.c_str(), "org.freedesktop.DBus.Properties",
+                           "GetAll", &e, &m, "s", kLinkIface.c_str());
     if (r < 0) {
         Failure f = from_bus_error(e, r, "reading " + path);
         sd_bus_error_free(&e);
@@ -242,7 +243,8 @@ std::variant<std::vector<std::string>, Failure> link_paths(Client& c, const std:
     MsgPtr reply;
     std::vector<std::string> paths;
     if (which) {
-        const bool numeric = !which->empty() && which->find_first_not_of("0123456789") == std::string::npos;
+        const bool numeric =
+            !which->empty() && which->find_first_not_of("0123456789") == std::string::npos;
         std::optional<Failure> f;
         if (numeric) {
             f = c.call(kManager, kManagerIface, "GetLinkByIndex", reply, "i", nullptr,
@@ -407,7 +409,8 @@ int cmd_monitor(Client& c) {
         int r = sd_bus_match_signal(c.get(), nullptr, kDest.c_str(), nullptr, iface, member,
                                     on_monitor_signal, nullptr);
         if (r < 0) {
-            return report({kExitFailure, std::string("cannot watch signals: ") + std::strerror(-r)});
+            return report(
+                {kExitFailure, std::string("cannot watch signals: ") + std::strerror(-r)});
         }
     }
     std::signal(SIGINT, on_stop_signal);
@@ -417,7 +420,8 @@ int cmd_monitor(Client& c) {
     while (!g_stop) {
         int r = sd_bus_process(c.get(), nullptr);
         if (r < 0) {
-            return report({kExitNoDaemon, std::string("bus connection lost: ") + std::strerror(-r)});
+            return report(
+                {kExitNoDaemon, std::string("bus connection lost: ") + std::strerror(-r)});
         }
         if (r > 0) {
             continue;
@@ -485,8 +489,8 @@ int run_bus(const std::string& cmd, const std::vector<std::string>& words) {
 
     if (cmd == "reload" || cmd == "reset-statistics") {
         MsgPtr reply;
-        if (auto f = c.call(kManager, kManagerIface,
-                            cmd == "reload" ? "Reload" : "ResetStatistics", reply)) {
+        if (auto f = c.call(kManager, kManagerIface, cmd == "reload" ? "Reload" : "ResetStatistics",
+                            reply)) {
             return report(*f);
         }
         return kExitOk;

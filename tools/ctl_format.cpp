@@ -145,8 +145,10 @@ std::string format_status(const LinkView& link, const Clocks& now, bool color) {
     out += field("CLAT IPv6", s.clat6);
     out += field("Gateway", s.gateway.empty() ? std::string("(point-to-point)") : s.gateway);
     out += field("MTU", std::to_string(s.mtu));
-    out += field("IPv4 -> IPv6", u64(link.packets4to6) + " packets, " + format_bytes(link.bytes4to6));
-    out += field("IPv6 -> IPv4", u64(link.packets6to4) + " packets, " + format_bytes(link.bytes6to4));
+    out +=
+        field("IPv4 -> IPv6", u64(link.packets4to6) + " packets, " + format_bytes(link.bytes4to6));
+    out +=
+        field("IPv6 -> IPv4", u64(link.packets6to4) + " packets, " + format_bytes(link.bytes6to4));
     std::string drops;
     for (const auto& [name, c] : link.counters) {
         if (is_drop(name) && c.packets != 0) {
@@ -165,9 +167,9 @@ std::string format_list(const std::vector<LinkView>& links) {
     out += buf;
     for (const auto& l : links) {
         const LinkStatus& s = l.status;
-        std::snprintf(buf, sizeof buf, "%5d %-15s %-6s %-16s %-24s %s\n", s.ifindex,
-                      s.name.c_str(), std::string(s.state()).c_str(), s.off_reason.c_str(),
-                      s.pref64.c_str(), s.clat4.c_str());
+        std::snprintf(buf, sizeof buf, "%5d %-15s %-6s %-16s %-24s %s\n", s.ifindex, s.name.c_str(),
+                      std::string(s.state()).c_str(), s.off_reason.c_str(), s.pref64.c_str(),
+                      s.clat4.c_str());
         out += buf;
     }
     out += "\n" + std::to_string(links.size()) + (links.size() == 1 ? " link" : " links") +

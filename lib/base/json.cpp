@@ -10,7 +10,9 @@ namespace {
 // Length of the valid UTF-8 sequence at s[i], 0 if there is none (RFC 3629:
 // no overlong forms, no surrogates, nothing above U+10FFFF).
 size_t utf8_len(std::string_view s, size_t i) {
-    const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    const auto b = [&](size_t k) {
+        return static_cast<unsigned char>(s[i + k]);
+    };
     const unsigned char c = b(0);
     size_t n = 0;
     unsigned char lo = 0x80;

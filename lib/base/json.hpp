@@ -26,8 +26,7 @@ public:
     JsonWriter& value(const std::string& s) { return value(std::string_view(s)); }
     // Any integer type (bool has its own overload).
     template <typename T>
-        requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
-    JsonWriter& value(T v) {
+    requires(std::is_integral_v<T> && !std::is_same_v<T, bool>) JsonWriter& value(T v) {
         if constexpr (std::is_signed_v<T>) {
             return signed_value(static_cast<int64_t>(v));
         } else {

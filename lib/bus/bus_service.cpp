@@ -10,6 +10,9 @@
 #include <systemd/sd-bus-vtable.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 
 namespace colatrl {
@@ -85,7 +88,8 @@ struct BusCallbacks {
     }
     static int prop_state(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
                           void* userdata, sd_bus_error*) {
-        return sd_bus_message_append(reply, "s", std::string(to_word(self(userdata).state_)).c_str());
+        return sd_bus_message_append(reply, "s",
+                                     std::string(to_word(self(userdata).state_)).c_str());
     }
     static int prop_config_file(sd_bus*, const char*, const char*, const char*,
                                 sd_bus_message* reply, void* userdata, sd_bus_error*) {
@@ -129,7 +133,8 @@ struct BusCallbacks {
         if (!l) {
             return sd_bus_error_setf(error, kErrNoSuchLink, "no link named '%s'", name);
         }
-        return sd_bus_reply_method_return(m, "io", l->ifindex, link_object_path(l->ifindex).c_str());
+        return sd_bus_reply_method_return(m, "io", l->ifindex,
+                                          link_object_path(l->ifindex).c_str());
     }
 
     static int get_link_by_index(sd_bus_message* m, void* userdata, sd_bus_error* error) {
@@ -157,8 +162,8 @@ struct BusCallbacks {
     static int privileged(sd_bus_message* m, void* userdata, sd_bus_error* error,
                           const std::function<Status()>& action, const char* what) {
         if (!caller_is_root(m)) {
-            return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                     "%s: only root may do this", what);
+            return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "%s: only root may do this",
+                                     what);
         }
         (void)userdata;
         if (auto st = action(); !st) {
@@ -183,8 +188,7 @@ struct BusCallbacks {
         *found = userdata;
         return 1;
     }
-    static int enumerate_links(sd_bus*, const char*, void* userdata, char*** nodes,
-                               sd_bus_error*) {
+    static int enumerate_links(sd_bus*, const char*, void* userdata, char*** nodes, sd_bus_error*) {
         const auto& links = self(userdata).board_.links();
         auto** v = static_cast<char**>(calloc(links.size() + 1, sizeof(char*)));
         if (!v) {
@@ -213,7 +217,9 @@ struct BusCallbacks {
             return sd_bus_error_setf(error, kErrNoSuchLink, "no link at %s", path);
         }
         const std::string_view p = property;
-        const auto str = [&](const std::string& v) { return sd_bus_message_append(reply, "s", v.c_str()); };
+        const auto str = [&](const std::string& v) {
+            return sd_bus_message_append(reply, "s", v.c_str());
+        };
         if (p == "InterfaceName") {
             return str(l->name);
         }
@@ -310,8 +316,7 @@ namespace {
 const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_VTABLE_START(0),
     SD_BUS_PROPERTY("Version", "s", BusCallbacks::prop_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("State", "s", BusCallbacks::prop_state, 0,
-                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("State", "s", BusCallbacks::prop_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("ConfigFile", "s", BusCallbacks::prop_config_file, 0,
                     SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_METHOD_WITH_NAMES("ListLinks", "", "", "a(iso)", SD_BUS_PARAM(links),
@@ -320,10 +325,10 @@ const sd_bus_vtable kManagerVtable[] = {
                              SD_BUS_PARAM(ifindex) SD_BUS_PARAM(path),
                              BusCallbacks::get_link_by_name, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("GetLinkByIndex", "i", SD_BUS_PARAM(ifindex), "so",
-                             SD_BUS_PARAM(name) SD_BUS_PARAM(path),
-                             BusCallbacks::get_link_by_index, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_NAMES("Describe", "", "", "s", SD_BUS_PARAM(json),
-                             BusCallbacks::describe, SD_BUS_VTABLE_UNPRIVILEGED),
+                             SD_BUS_PARAM(name) SD_BUS_PARAM(path), BusCallbacks::get_link_by_index,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("Describe", "", "", "s", SD_BUS_PARAM(json), BusCallbacks::describe,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
     // Unprivileged for sd-bus (whose own check would want CAP_SYS_ADMIN or
     // our uid); the handler itself admits root only.
     SD_BUS_METHOD("Reload", "", "", BusCallbacks::reload, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -369,8 +374,7 @@ BusService::BusService(sd_event* event, BusKind kind, std::string version, std::
 BusService::~BusService() = default;
 
 Result<std::unique_ptr<BusService>> BusService::create(sd_event* event, BusKind kind,
-                                                       std::string version,
-                                                       std::string config_file,
+                                                       std::string version, std::string config_file,
                                                        BusHandlers handlers) {
     std::unique_ptr<BusService> s(new BusService(event, kind, std::move(version),
                                                  std::move(config_file), std::move(handlers)));
@@ -453,8 +457,8 @@ void BusService::arm_reconnect() {
     if (reconnect_timer_) {
         return;
     }
-    backoff_ = backoff_.count() == 0 ? std::chrono::seconds{1}
-                                     : std::min(backoff_ * 2, kReconnectMax);
+    backoff_ =
+        backoff_.count() == 0 ? std::chrono::seconds{1} : std::min(backoff_ * 2, kReconnectMax);
     auto t = timer_after(event_, backoff_, on_reconnect, this, "bus-reconnect");
     if (!t) {
         log::write(log::err, {}, t.error().message + "; the bus API stays unavailable");

@@ -85,7 +85,8 @@ std::string link_object_path(int ifindex) {
 }
 
 std::optional<int> link_path_ifindex(std::string_view path) {
-    if (path.size() <= kLinkPathPrefix.size() + 1 || path.substr(0, kLinkPathPrefix.size()) != kLinkPathPrefix ||
+    if (path.size() <= kLinkPathPrefix.size() + 1 ||
+        path.substr(0, kLinkPathPrefix.size()) != kLinkPathPrefix ||
         path[kLinkPathPrefix.size()] != '/') {
         return std::nullopt;
     }

@@ -7,9 +7,9 @@
 #include "fuzz_check.hpp"
 #include "status/bus_args.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>

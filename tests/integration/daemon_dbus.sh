@@ -58,7 +58,9 @@ bctl introspect --xml-interface org.colatrl "$path" >"$TOPO_DIR/live-link.xml" |
     "$TOPO_DIR/live-link.xml" org.colatrl.Link1 || topo_fail "Link1 differs from dbus/org.colatrl.Link1.xml"
 echo "busctl introspect org.colatrl /org/colatrl:"
 bctl introspect org.colatrl /org/colatrl
-echo "ok: introspection as documented"
+bctl_nobody call org.colatrl /org/colatrl org.freedesktop.DBus.Peer Ping >/dev/null ||
+    topo_fail "org.freedesktop.DBus.Peer.Ping"
+echo "ok: introspection as documented; Peer answers"
 
 # --- an off link: no PREF64 ---
 link_wait_prop wan1 OffReason no-pref64

@@ -74,7 +74,9 @@ TEST_CASE("off reason words are lowercase and hyphenated", "[status]") {
 }
 
 TEST_CASE("link status: active, off, pending, failed; PREF64 expiry from the model", "[status]") {
-    const auto ok = [](const LinkPlan& p) { return installed(p); };
+    const auto ok = [](const LinkPlan& p) {
+        return installed(p);
+    };
     NetworkModel model;
     const auto now = Clock::time_point(std::chrono::seconds(1000));
     const auto router = *Ipv6Addr::parse("fe80::1");
@@ -192,12 +194,16 @@ TEST_CASE("traffic totals and Describe() JSON", "[status]") {
     cfg.interfaces = {"wan1"};
     const std::string j = describe_json({"1.2.3", ManagerState::running, "/etc/c.conf"}, cfg,
                                         {{2, a}}, {{2, block()}});
-    CHECK(j.find(R"({"Version":"1.2.3","State":"running","ConfigFile":"/etc/c.conf","Config":{"interfaces":["wan1"],"pref64":"",)") == 0);
+    CHECK(
+        j.find(
+            R"({"Version":"1.2.3","State":"running","ConfigFile":"/etc/c.conf","Config":{"interfaces":["wan1"],"pref64":"",)") ==
+        0);
     CHECK(j.find(R"("mode":"auto")") != std::string::npos);
     CHECK(j.find(R"("InterfaceName":"wan1","InterfaceIndex":2,"State":"active","OffReason":"")") !=
           std::string::npos);
-    CHECK(j.find(R"("Since":42,"Packets4to6":10,"Packets6to4":9,"Bytes4to6":1000,"Bytes6to4":900)") !=
-          std::string::npos);
+    CHECK(
+        j.find(R"("Since":42,"Packets4to6":10,"Packets6to4":9,"Bytes4to6":1000,"Bytes6to4":900)") !=
+        std::string::npos);
     CHECK(j.find(R"("ingress_drop_icmp_fragmented":{"packets":2,"bytes":3000})") !=
           std::string::npos);
     CHECK(j.find(R"("egress_drop_igmp":{"packets":0,"bytes":0})") != std::string::npos);
@@ -221,11 +227,11 @@ TEST_CASE("bus arguments and link object paths", "[status]") {
     CHECK(link_object_path(2147483647) == "/org/colatrl/link/_32147483647");
     CHECK(link_path_ifindex("/org/colatrl/link/_32") == 2);
     CHECK(link_path_ifindex("/org/colatrl/link/_310") == 10);
-    CHECK_FALSE(link_path_ifindex("/org/colatrl/link/_30"));       // 0
-    CHECK_FALSE(link_path_ifindex("/org/colatrl/link/_3002"));     // leading zero
-    CHECK_FALSE(link_path_ifindex("/org/colatrl/link/2"));         // unescaped first digit
-    CHECK_FALSE(link_path_ifindex("/org/colatrl/link/_3"));        // short escape
-    CHECK_FALSE(link_path_ifindex("/org/colatrl/link/_2d1"));      // "-1"
+    CHECK_FALSE(link_path_ifindex("/org/colatrl/link/_30"));          // 0
+    CHECK_FALSE(link_path_ifindex("/org/colatrl/link/_3002"));        // leading zero
+    CHECK_FALSE(link_path_ifindex("/org/colatrl/link/2"));            // unescaped first digit
+    CHECK_FALSE(link_path_ifindex("/org/colatrl/link/_3"));           // short escape
+    CHECK_FALSE(link_path_ifindex("/org/colatrl/link/_2d1"));         // "-1"
     CHECK_FALSE(link_path_ifindex("/org/colatrl/link/_32147483648")); // > INT_MAX
     CHECK_FALSE(link_path_ifindex("/org/colatrl/link"));
     CHECK_FALSE(link_path_ifindex("/org/colatrl/link/"));
@@ -289,8 +295,8 @@ TEST_CASE("colatrlctl output: status, list, statistics, metrics, JSON", "[status
     CHECK(m.find("# TYPE colatrl_packets_total counter\n") != std::string::npos);
     CHECK(m.find("colatrl_packets_total{interface=\"wan1\",counter=\"egress_translated\"} 10\n") !=
           std::string::npos);
-    CHECK(m.find("colatrl_bytes_total{interface=\"wan1\",counter=\"ingress_drop_icmp_fragmented\"} 3000\n") !=
-          std::string::npos);
+    CHECK(m.find("colatrl_bytes_total{interface=\"wan1\",counter=\"ingress_drop_icmp_fragmented\"} "
+                 "3000\n") != std::string::npos);
     CHECK(m.find("colatrl_link_active{interface=\"wan1\"} 1\n") != std::string::npos);
 
     const std::string js = json_links({v}, true);
