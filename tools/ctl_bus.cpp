@@ -60,7 +60,8 @@ Failure from_bus_error(const sd_bus_error& e, int r, const std::string& what) {
         return {kExitNoDaemon, "colatrld is not running (no org.colatrl on the system bus)"};
     }
     if (name == SD_BUS_ERROR_ACCESS_DENIED) {
-        return {kExitDenied, what + ": permission denied (" + msg + ")"};
+        // The bus daemon's refusal is a long rule dump; one line says it.
+        return {kExitDenied, what + ": permission denied (only root may do this)"};
     }
     if (name == kErrorNoSuchLink) {
         return {kExitNoSuchLink, msg};
@@ -83,7 +84,7 @@ public:
     std::optional<Failure> call(const std::string& path, const std::string& iface,
                                 const char* member, MsgPtr& reply, const char* types = nullptr,
                                 const char* s_arg = nullptr, int32_t i_arg = 0) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_error e{}; // SD_BUS_ERROR_NULL is a C compound literal
         sd_bus_message* m = nullptr;
         int r = 0;
         if (types == nullptr) {
@@ -209,7 +210,7 @@ int read_link_property(sd_bus_message* m, const std::string& name, LinkView& v) 
 
 std::variant<LinkView, Failure> read_link(Client& c, const std::string& path) {
     MsgPtr reply;
-    sd_bus_error e = SD_BUS_ERROR_NULL;
+    sd_bus_error e{}; // SD_BUS_ERROR_NULL is a C compound literal
     sd_bus_message* m = nullptr;
     int r =
         sd_bus_call_method(c.get(), kDest.c_str(), path.c_str(), "org.freedesktop.DBus.Properties",
@@ -308,7 +309,7 @@ std::optional<Failure> read_manager(Client& c, std::string& version, std::string
     for (auto [prop, out] : {std::pair<const char*, std::string*>{"Version", &version},
                              {"State", &state},
                              {"ConfigFile", &config_file}}) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_error e{}; // SD_BUS_ERROR_NULL is a C compound literal
         char* v = nullptr;
         int r = sd_bus_get_property_string(c.get(), kDest.c_str(), kManager.c_str(),
                                            kManagerIface.c_str(), prop, &e, &v);

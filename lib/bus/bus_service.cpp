@@ -437,9 +437,8 @@ Status BusService::open_and_register() {
 void BusService::connect() {
     if (auto st = open_and_register(); !st) {
         connection_lost(st.error().message);
-        return;
     }
-    backoff_ = std::chrono::seconds{0};
+    // The back-off starts again once the name is ours (on_name).
 }
 
 void BusService::connection_lost(const std::string& why) {
@@ -490,15 +489,17 @@ int BusService::on_name(sd_bus_message* m, void* userdata, sd_bus_error*) {
     auto* self = static_cast<BusService*>(userdata);
     const sd_bus_error* e = sd_bus_message_get_error(m);
     if (e) {
-        log::write(log::err, {},
-                   std::string("cannot own the bus name org.colatrl: ") +
-                       (e->message ? e->message : e->name) +
-                       " (is dbus/org.colatrl.conf installed?); the CLAT goes on without it");
+        // E.g. the policy file was installed but the bus has not reloaded it yet
+        // (dbus reloads at the end of the package installation): try again.
+        self->connection_lost(std::string("cannot own the bus name org.colatrl: ") +
+                              (e->message ? e->message : e->name) +
+                              " (is dbus/org.colatrl.conf installed?)");
         return 0;
     }
     log::write(log::info, {},
                std::string("bus API org.colatrl on the ") + bus_kind_name(self->kind_) + " bus");
     self->lost_logged_ = false;
+    self->backoff_ = std::chrono::seconds{0};
     return 0;
 }
 

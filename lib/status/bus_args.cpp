@@ -17,6 +17,11 @@ Status check_ifindex_arg(int32_t ifindex) {
 }
 
 Status check_ifname_arg(std::string_view name) {
+    // D-Bus strings carry no NUL, but the check must not depend on that: the
+    // kernel would see a name cut at the first one.
+    if (name.find('\0') != std::string_view::npos) {
+        return make_error(Errc::invalid_argument, "interface name with a NUL byte");
+    }
     return check_ifname(name);
 }
 

@@ -198,7 +198,11 @@ echo "ok: IPv4 ping from the container to $TOPO_SERVER4 through the CLAT"
 # The bus API as installed: the service user owns org.colatrl under the
 # packaged policy; colatrlctl reads it there.
 cx sh -c 'test -e /run/dbus/system_bus_socket' || topo_fail "no system bus in the container"
-out=$(cx colatrlctl status "$UPLINK" 2>&1) || topo_fail "colatrlctl status in the container: $out"
+# The name may come a little after the start: the bus reloads its policy at
+# the end of the installation.
+topo_wait 20 cx colatrlctl status "$UPLINK" ||
+    topo_fail "colatrlctl status in the container: $(cx colatrlctl status "$UPLINK" 2>&1); journal: $(cx journalctl -u colatrld -o cat | grep -i bus | tr '\n' '|')"
+out=$(cx colatrlctl status "$UPLINK" 2>&1)
 echo "$out" | grep -q "State: active" || topo_fail "colatrlctl status in the container: $out"
 echo "ok: colatrlctl status over the container's system bus (name owned by user colatrl)"
 phase_end "install and first checks"

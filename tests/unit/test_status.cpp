@@ -220,6 +220,7 @@ TEST_CASE("bus arguments and link object paths", "[status]") {
     CHECK_FALSE(check_ifname_arg(""));
     CHECK_FALSE(check_ifname_arg("a/b"));
     CHECK_FALSE(check_ifname_arg("0123456789abcdef"));
+    CHECK_FALSE(check_ifname_arg(std::string_view("wa\0n1", 5)));
 
     // As sd_bus_path_encode writes them (networkd's link paths look the same).
     CHECK(link_object_path(2) == "/org/colatrl/link/_32");
