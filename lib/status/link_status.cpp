@@ -39,6 +39,8 @@ std::string_view off_reason_word(OffReason r) {
         return "no-ipv6-prefix";
     case OffReason::native_ipv4:
         return "native-ipv4";
+    case OffReason::other_clat:
+        return "other-clat";
     case OffReason::mode_off:
         return "mode-off";
     case OffReason::no_pref64:

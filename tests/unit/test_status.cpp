@@ -62,6 +62,7 @@ TEST_CASE("off reason words are lowercase and hyphenated", "[status]") {
     CHECK(off_reason_word(OffReason::no_pref64) == "no-pref64");
     CHECK(off_reason_word(OffReason::link_down) == "link-down");
     CHECK(off_reason_word(OffReason::no_counter_slot) == "too-many-uplinks");
+    CHECK(off_reason_word(OffReason::other_clat) == "other-clat");
     for (auto r : {OffReason::not_selected, OffReason::no_ipv6_route, OffReason::no_ipv6_gateway,
                    OffReason::no_ipv6_prefix, OffReason::mode_off, OffReason::no_clat_ipv4,
                    OffReason::unsupported_link, OffReason::invalid_config}) {
