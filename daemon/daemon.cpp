@@ -37,6 +37,7 @@ Daemon::Daemon(DaemonOptions options, Config config)
 Daemon::~Daemon() {
     // Order: what calls back into members goes first; the loop goes last
     // (event_ is the first member).
+    bus_.reset();
     monitor_.reset();
     resolver_.reset();
     applier_.reset();
@@ -133,7 +134,7 @@ Status Daemon::setup() {
     if (auto s = monitor_->attach(e); !s) {
         return s;
     }
-    return {};
+    return setup_bus();
 }
 
 int Daemon::run() {
@@ -255,6 +256,7 @@ void Daemon::converge() {
         sd_notify(0, "READY=1");
         log::write(log::info, {}, "ready: " + last_status_);
     }
+    publish_status(res.retry);
 }
 
 void Daemon::log_changes(const DesiredState& next) {
@@ -363,7 +365,7 @@ void Daemon::on_dad(int ifindex, const Ipv6Addr& addr, DadStatus status,
     mark_dirty();
 }
 
-void Daemon::reload() {
+Status Daemon::reload() {
     auto c = load_config_file(options_.config_path);
     if (!c && c.error().code == Errc::not_found && !options_.config_explicit) {
         c = Config{};
@@ -371,21 +373,23 @@ void Daemon::reload() {
     if (!c) {
         log::write(log::err, {},
                    "reload refused, keeping the old configuration: " + c.error().message);
-        return;
+        return std::move(c).error();
     }
     if (*c == config_) {
         log::write(log::info, {}, "configuration reloaded: unchanged");
-        return;
+        return {};
     }
     config_ = std::move(*c);
     log::write(log::info, {}, "configuration reloaded");
     resolver_signature_.clear();
     mark_dirty();
+    return {};
 }
 
 void Daemon::stop() {
     stopping_ = true;
     sd_notify(0, "STOPPING=1\nSTATUS=Removing the CLAT");
+    publish_status(false);
     if (auto s = set_enabled(defer_.get(), SD_EVENT_OFF); !s) {
         log::write(log::warning, {}, s.error().message); // stopping_ keeps it idle anyway
     }
@@ -409,7 +413,7 @@ void Daemon::stop() {
 int Daemon::on_signal(sd_event_source*, const signalfd_siginfo* si, void* userdata) {
     auto* self = static_cast<Daemon*>(userdata);
     if (si->ssi_signo == SIGHUP) {
-        self->reload();
+        (void)self->reload(); // logged; the old configuration stays
     } else if (!self->stopping_) {
         self->stop();
     }

@@ -7,9 +7,11 @@
 //
 //   daemon.cpp         setup, loop, signals, converge, timers, sd_notify
 //   daemon_pref64.cpp  RA PREF64 options and DNS64 discovery into the model
+//   daemon_bus.cpp     the status the bus API (lib/bus) shows, its methods
 #pragma once
 
 #include "apply/applier.hpp"
+#include "bus/bus_service.hpp"
 #include "config/config.hpp"
 #include "model/derive.hpp"
 #include "model/netmodel.hpp"
@@ -37,6 +39,7 @@ struct DaemonOptions {
     std::string config_path;
     bool config_explicit = false; // --config given: a missing file is an error
     std::string state_dir;
+    BusKind bus = BusKind::system;
 };
 
 class Daemon final {
@@ -72,7 +75,11 @@ private:
     void arm_retry();
     void notify_status(const DesiredState& next);
     void solicit_routers(const DesiredState& next);
-    void reload();
+    Status reload();
+    Status setup_bus();
+    void publish_status(bool retry);
+    Status reset_statistics();
+    std::string describe(const std::map<int, LinkStatus>& links) const;
     void stop();
     void on_dad(int ifindex, const Ipv6Addr& addr, DadStatus status, const std::string& detail);
     void on_dns64(std::optional<Dns64Pref64> result, const std::string& why);
@@ -98,6 +105,7 @@ private:
     std::unique_ptr<Dns64Resolver> resolver_;
     std::unique_ptr<NetlinkMonitor> monitor_;
     RsPlanner rs_;
+    std::unique_ptr<BusService> bus_;
 
     bool dumped_ = false; // the first full dump completed, leftovers adopted
     bool ready_ = false;

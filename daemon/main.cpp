@@ -22,6 +22,8 @@ void usage(FILE* out) {
                  "  -c, --config FILE     configuration file (default %s;\n"
                  "                        a missing default file means built-in defaults)\n"
                  "  -s, --state-dir DIR   state directory (default $STATE_DIRECTORY or %s)\n"
+                 "      --bus BUS         where to offer the org.colatrl API: system (default),\n"
+                 "                        session or none\n"
                  "      --check-config    check the configuration and exit\n"
                  "  -d, --debug           log debug messages too\n"
                  "  -h, --help            show this help\n"
@@ -37,11 +39,12 @@ int main(int argc, char** argv) {
     opt.config_path = kDefaultConfig;
     bool check_only = false;
     bool debug = false;
-    enum { kCheckConfig = 1000 };
+    enum { kCheckConfig = 1000, kBus };
     static const option longopts[] = {
         {"config", required_argument, nullptr, 'c'},
         {"state-dir", required_argument, nullptr, 's'},
         {"check-config", no_argument, nullptr, kCheckConfig},
+        {"bus", required_argument, nullptr, kBus},
         {"debug", no_argument, nullptr, 'd'},
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, 'V'},
@@ -57,6 +60,15 @@ int main(int argc, char** argv) {
         case 's':
             opt.state_dir = optarg;
             break;
+        case kBus: {
+            auto kind = parse_bus_kind(optarg);
+            if (!kind) {
+                std::fprintf(stderr, "colatrld: --bus: %s\n", kind.error().message.c_str());
+                return 2;
+            }
+            opt.bus = *kind;
+            break;
+        }
         case kCheckConfig:
             check_only = true;
             break;

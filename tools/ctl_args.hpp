@@ -17,8 +17,11 @@ namespace colatrl::ctl {
 
 // Exit codes of colatrlctl.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1; // the operation failed
-inline constexpr int kExitUsage = 2;   // bad command line
+inline constexpr int kExitFailure = 1;    // the operation failed
+inline constexpr int kExitUsage = 2;      // bad command line
+inline constexpr int kExitNoDaemon = 3;   // colatrld (or the bus) is not running
+inline constexpr int kExitDenied = 4;     // the caller may not do this
+inline constexpr int kExitNoSuchLink = 5; // no such link (name or index)
 
 struct Args {
     std::vector<std::string> positional;

@@ -15,4 +15,8 @@ namespace colatrl::ctl {
 // `colatrlctl datapath attach|detach|show ...` (ctl_datapath.cpp)
 int run_datapath(const std::vector<std::string>& words);
 
+// `colatrlctl status|list|statistics|describe|metrics|monitor|reload|reset-statistics`
+// over D-Bus (ctl_bus.cpp); `command` is the first word.
+int run_bus(const std::string& command, const std::vector<std::string>& words);
+
 } // namespace colatrl::ctl

@@ -174,11 +174,36 @@ def config_seeds():
         write(t, name + ".conf", text)
 
 
+# ---- D-Bus arguments (lib/status/bus_args.hpp, test_status.cpp) ----
+# First byte: 0 = link object path, 1 = interface name, 2 = interface index
+# (4 bytes, little endian), 3 = a string for json_quote.
+def bus_args_seeds():
+    t = "bus_args"
+    for name, path in (("path_2", "/org/colatrl/link/_32"), ("path_10", "/org/colatrl/link/_310"),
+                       ("path_zero", "/org/colatrl/link/_30"),
+                       ("path_lead0", "/org/colatrl/link/_3002"),
+                       ("path_short", "/org/colatrl/link/_3"),
+                       ("path_max", "/org/colatrl/link/_32147483647"),
+                       ("path_over", "/org/colatrl/link/_32147483648"),
+                       ("path_other", "/org/colatrl/linkx/_32")):
+        write(t, name, b"\x00" + path.encode())
+    for name, ifname in (("name_ok", b"wan1"), ("name_slash", b"a/b"), ("name_empty", b""),
+                         ("name_long", b"0123456789abcdef"), ("name_dot", b".."),
+                         ("name_utf8", "caf\u00e9".encode())):
+        write(t, name, b"\x01" + ifname)
+    for name, v in (("index_1", 1), ("index_0", 0), ("index_neg", -1), ("index_max", 2**31 - 1)):
+        write(t, name, b"\x02" + struct.pack("<i", v))
+    for name, text in (("json_ctrl", b"a\x01\"\\\n"), ("json_bad_utf8", b"\xff\xc3"),
+                       ("json_surrogate", b"\xed\xa0\x80"), ("json_4byte", "\U0001f600".encode())):
+        write(t, name, b"\x03" + text)
+
+
 if __name__ == "__main__":
     for d in CORPUS.glob("*/gen_*"):
         d.unlink()
     pref64_seeds()
     dns_seeds()
     config_seeds()
+    bus_args_seeds()
     for d in sorted(CORPUS.iterdir()):
         print(f"{d.name}: {len(list(d.iterdir()))} files")

@@ -11,8 +11,8 @@
 #     with RA PREF64 + TAYGA NAT64, IPv4 server), and installs the package;
 #  3. checks from inside: the unit active (running) with READY sent, the state
 #     change in the journal with its fields, IPv4 to the server through the
-#     CLAT; measures the pings lost at 100 Hz across `systemctl restart` and a
-#     reinstall (upgrade path); `systemctl stop` leaves no route, address or
+#     CLAT, colatrlctl over the system bus; measures the pings lost at 100 Hz
+#     across `systemctl restart` and a reinstall (upgrade path); `systemctl stop` leaves no route, address or
 #     filter; a bad configuration fails the start with the error in the journal
 #     and no restart loop; `apt-get purge` leaves nothing.
 #
@@ -194,6 +194,17 @@ echo "ok: journal (INTERFACE=$UPLINK): $on_line"
 cx ping -4 -n -c 3 -i 0.2 -W 2 "$TOPO_SERVER4" >"$NSPAWN_DIR/ping3.out" 2>&1 ||
     { cat "$NSPAWN_DIR/ping3.out" >&2; topo_fail "IPv4 ping from the container to $TOPO_SERVER4"; }
 echo "ok: IPv4 ping from the container to $TOPO_SERVER4 through the CLAT"
+
+# The bus API as installed: the service user owns org.colatrl under the
+# packaged policy; colatrlctl reads it there.
+cx sh -c 'test -e /run/dbus/system_bus_socket' || topo_fail "no system bus in the container"
+# The name may come a little after the start: the bus reloads its policy at
+# the end of the installation.
+topo_wait 20 cx colatrlctl status "$UPLINK" ||
+    topo_fail "colatrlctl status in the container: $(cx colatrlctl status "$UPLINK" 2>&1); journal: $(cx journalctl -u colatrld -o cat | grep -i bus | tr '\n' '|')"
+out=$(cx colatrlctl status "$UPLINK" 2>&1)
+echo "$out" | grep -q "State: active" || topo_fail "colatrlctl status in the container: $out"
+echo "ok: colatrlctl status over the container's system bus (name owned by user colatrl)"
 phase_end "install and first checks"
 
 # Restart and upgrade: measured, not yet asserted (colatrld removes the CLAT

@@ -27,12 +27,14 @@ daemon_config() {
 }
 
 # Starts colatrld in the host namespace. Without daemon_config before, the
-# config file is an empty [CLAT] section (built-in defaults).
+# config file is an empty [CLAT] section (built-in defaults). The daemon offers
+# its bus API only on a test's private bus (lib/bus.sh sets COLATRLD_BUS), never
+# on the machine's own.
 daemon_start() {
     [ -f "$TOPO_DIR/colatrld.conf" ] || daemon_config
     mkdir -p "$TOPO_DIR/state"
     topo_spawn colatrld "$TOPO_HOST" "$COLATRLD" --config "$TOPO_DIR/colatrld.conf" \
-        --state-dir "$TOPO_DIR/state"
+        --state-dir "$TOPO_DIR/state" --bus "${COLATRLD_BUS:-none}"
     COLATRLD_PID=$TOPO_LAST_PID
     sleep 0.2
     kill -0 "$COLATRLD_PID" 2>/dev/null || topo_fail "colatrld exited at start"
