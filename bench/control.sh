@@ -5,8 +5,9 @@
 #                daemon, the router's neighbour entry for the CLAT IPv6 address
 #                removed before) against the median of the pings after it, and
 #                whether the router knew the CLAT IPv6 address before any traffic
-#   PREF64       RA with a new PREF64 sent -> new prefix in the config map (ms,
-#                bench/lib/map_poll.py), the CLAT IPv6 address before/after, and
+#   PREF64       RA with a new PREF64 sent (and received on the uplink) -> new
+#                prefix in the config map (ms, bench/lib/map_poll.py), whether the
+#                CLAT IPv6 address stayed, and
 #                the pings lost by a 100/s ping running across the change
 #   idle         an idle daemon (one uplink, RAs every 300 s, nothing changing)
 #                over 60 s: wakeups (context switches of all its threads, from
@@ -71,7 +72,7 @@ for m in $(bpftool prog show id "$prog" | grep -o 'map_ids [0-9,]*' | awk '{prin
 done
 [ -n "$MAP_ID" ] || topo_fail "cannot find colatrl's config_map"
 IFINDEX=$(hx cat /sys/class/net/wan1/ifindex)
-react=() kept=() lost=()
+react=() react_ra=() kept=() lost=()
 for i in $(seq 1 "$ROUNDS"); do
     p=2001:db8:6469::/96 q=2001:db8:6461::/96
     [ $((i % 2)) -eq 0 ] && p=2001:db8:6461::/96 q=2001:db8:6469::/96
@@ -80,7 +81,9 @@ for i in $(seq 1 "$ROUNDS"); do
     pinger=$!
     sleep 0.5
     printf '%s\n' --prefix 2001:db8:1::/64 --pref64 "$p" --pref64 "$q,0" --interval 1 >"$TOPO_DIR/ra1.opts"
-    react+=("$("$TOPO_PYTHON" bench/lib/map_poll.py "$MAP_ID" "$IFINDEX" "$TOPO_RA_PID_1" pref64 "$p" 10000)")
+    r=$(hx "$TOPO_PYTHON" bench/lib/map_poll.py "$MAP_ID" "$IFINDEX" "$TOPO_RA_PID_1" pref64 "$p" 10000 wan1)
+    react+=("${r%% *}")
+    react_ra+=("${r#* }")
     wait "$pinger"
     lost+=("$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$TOPO_DIR/ping-change.out" | awk '{print 300 - $1}')")
     topo_wait 15 clat_up wan1 "$p" || topo_fail "CLAT not up with $p"
@@ -113,7 +116,8 @@ mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
     printf '%-44s %s\n' "first IPv4 ping after convergence, ms" "$(printf '%s\n' "${first[@]}" | median)   (all: ${first[*]})"
     printf '%-44s %s\n' "later pings (median per round), ms" "$(printf '%s\n' "${rest[@]}" | median)   (all: ${rest[*]})"
     printf '%-44s %s\n' "router knew the CLAT IPv6 before traffic" "${knew[*]}"
-    printf '%-44s %s\n' "new PREF64 -> config map, ms" "$(printf '%s\n' "${react[@]}" | grep -E '^[0-9]+$' | median)   (all: ${react[*]})"
+    printf '%-44s %s\n' "new PREF64: RA sent -> config map, ms" "$(printf '%s\n' "${react[@]}" | grep -E '^[0-9]+$' | median)   (all: ${react[*]}; includes the RA sender's reaction)"
+    printf '%-44s %s\n' "new PREF64: RA received -> config map, ms" "$(printf '%s\n' "${react_ra[@]}" | grep -E '^[0-9.]+$' | median)   (all: ${react_ra[*]})"
     printf '%-44s %s\n' "CLAT IPv6 kept across the PREF64 change" "${kept[*]}"
     printf '%-44s %s\n' "pings lost across the change (of 300, 100/s)" "${lost[*]}"
     printf '%-44s %s\n' "idle wakeups per minute (${IDLE} s)" "$wakeups"
