@@ -11,7 +11,7 @@
 #                the pings lost by a 100/s ping running across the change
 #   idle         an idle daemon (one uplink, RAs every 300 s, nothing changing)
 #                over 60 s: wakeups (context switches of all its threads, from
-#                /proc/PID/task/*/status), RSS (anonymous + file) and open fds
+#                /proc/PID/task/*/status), RSS (anonymous + file), PSS and open fds
 #
 # Usage: bench/control.sh [--rounds N] [--idle-seconds S]
 # Env:   COLATRL_BUILD_DIR (default ./build); BENCH_COLATRLD: another colatrld
@@ -105,6 +105,8 @@ wakeups=$(awk -v a="$s0" -v b="$s1" -v t="$IDLE" 'BEGIN {printf "%.1f", (b - a) 
 rss_kib=$(awk '/^VmRSS/ {print $2}' /proc/"$COLATRLD_PID"/status)
 anon_kib=$(awk '/^RssAnon/ {print $2}' /proc/"$COLATRLD_PID"/status)
 file_kib=$(awk '/^RssFile/ {print $2}' /proc/"$COLATRLD_PID"/status)
+# PSS shares each shared-library page among the processes mapping it.
+pss_kib=$(awk '/^Pss:/ {print $2}' /proc/"$COLATRLD_PID"/smaps_rollup)
 fds=$(ls /proc/"$COLATRLD_PID"/fd | wc -l)
 threads=$(ls /proc/"$COLATRLD_PID"/task | wc -l)
 daemon_stop
@@ -122,5 +124,6 @@ mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
     printf '%-44s %s\n' "pings lost across the change (of 300, 100/s)" "${lost[*]}"
     printf '%-44s %s\n' "idle wakeups per minute (${IDLE} s)" "$wakeups"
     printf '%-44s %s\n' "idle RSS, MiB (anonymous + file)" "$(mib "$rss_kib") ($(mib "$anon_kib") + $(mib "$file_kib"))"
+    printf '%-44s %s\n' "idle PSS, MiB" "$(mib "$pss_kib")"
     printf '%-44s %s\n' "open fds / threads" "$fds / $threads"
 } | tee "$TOPO_DIR/table.txt"
