@@ -120,8 +120,9 @@ struct DeriveInputs {
     std::map<int, Ipv6Prefix> prefix64;        // ifindex -> /64 in use (sticky)
     std::map<int, Clat6Choice> clat6;          // ifindex -> derived CLAT IPv6 (sticky)
     std::map<int, std::vector<Ipv4Addr>> own4; // our /32s on each link (not "in use" by others)
-    // The kernel's per-link IPv6 MTU (net.ipv6.conf.IF.mtu: an RA MTU option
-    // lands there without a netlink event). Absent = use the link MTU.
+    // The kernel's per-link IPv6 MTU (net.ipv6.conf.IF.mtu, where an RA MTU
+    // option lands; the daemon reads it on netlink events). Absent = use the
+    // link MTU.
     std::map<int, uint32_t> ipv6_mtu;
 };
 
