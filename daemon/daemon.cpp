@@ -123,7 +123,9 @@ Status Daemon::setup() {
             on_nd_useropt(ifindex, router, option);
         },
         {},
-        [this](int ifindex) { on_ipv6_settings(ifindex); }});
+        [this](int ifindex) {
+            on_ipv6_settings(ifindex);
+        }});
     if (auto s = monitor_->attach(e); !s) {
         return s;
     }

@@ -72,7 +72,7 @@ struct InstalledLink {
     std::optional<colatrl_config> config; // in our (current) maps
     std::vector<Ipv4Addr> addrs4;
     std::optional<Route4Spec> route4;
-    std::vector<Ipv6Addr> anycasts;        // claimed
+    std::vector<Ipv6Addr> anycasts; // claimed
     // (CLAT IPv6, router) the router was last told about by announce().
     std::optional<std::pair<Ipv6Addr, Ipv6Addr>> announced;
     std::optional<Ipv6Addr> adopted_clat6; // owned by a crashed run: no new DAD

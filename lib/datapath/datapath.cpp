@@ -73,9 +73,9 @@ Result<std::unique_ptr<Datapath>> Datapath::open() {
     }
     // The fds keep programs and maps alive; the skeleton goes when this returns.
     ProgFds progs;
-    const bpf_program* by_index[] = {skel->progs.colatrl_egress_eth, skel->progs.colatrl_egress_rawip,
-                                     skel->progs.colatrl_ingress_eth,
-                                     skel->progs.colatrl_ingress_rawip};
+    const bpf_program* by_index[] = {
+        skel->progs.colatrl_egress_eth, skel->progs.colatrl_egress_rawip,
+        skel->progs.colatrl_ingress_eth, skel->progs.colatrl_ingress_rawip};
     for (size_t i = 0; i < progs.size(); ++i) {
         auto fd = dup_bpf_fd(bpf_program__fd(by_index[i]), "BPF program");
         if (!fd) {

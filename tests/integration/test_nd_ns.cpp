@@ -229,7 +229,9 @@ TEST_CASE("announce_to_router: the router gets an entry for the claimed address,
     const auto at = link.find("link/ether ");
     REQUIRE(at != std::string::npos);
     const std::string mac = link.substr(at + 11, 17);
-    auto neigh = [&] { return t.peer.output("ip -6 neigh show 2001:db8:1::56 dev nd1"); };
+    auto neigh = [&] {
+        return t.peer.output("ip -6 neigh show 2001:db8:1::56 dev nd1");
+    };
 
     // Not claimed: the kernel refuses it as a source.
     auto refused = announce_to_router(t.ifindex, addr, v6("2001:db8:1::1"));

@@ -356,7 +356,9 @@ TEST_CASE("IPv6 link-info and prefix notifications name the link whose IPv6 sett
             links.push_back(c->value.ifindex);
         }
     };
-    handlers.on_ipv6_settings = [&](int ifindex) { hints.push_back(ifindex); };
+    handlers.on_ipv6_settings = [&](int ifindex) {
+        hints.push_back(ifindex);
+    };
     RtnlTracker t{handlers};
 
     // RTNLGRP_IPV6_IFINFO: an AF_INET6 link message (e.g. a new RA MTU); it
