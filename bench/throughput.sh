@@ -130,46 +130,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 > 0 && a != "nan") printf "%
 
 # --- reaction time (daemon only) ---
 react_prefix=() react_pref64=() react_withdraw=()
-# The poller reads the config map directly with the bpf(2) syscall every 1 ms
-# (spawning colatrlctl under `ip netns exec` costs ~100-400 ms here). It takes
-# the start time itself, then sends SIGHUP to the RA sender (whose options file
-# is already rewritten, so it sends the new RA at once), and prints the ms until
-# the map value for the uplink's ifindex satisfies the condition.
-POLLER=$(cat <<'PY'
-import ctypes, ipaddress, os, signal, struct, sys, time
-map_id, ifindex, ra_pid, cond, want, limit_ms = sys.argv[1:7]
-libc = ctypes.CDLL(None, use_errno=True)
-NR_BPF, MAP_LOOKUP, MAP_GET_FD_BY_ID = 321, 1, 14
-def bpf(cmd, attr):
-    buf = ctypes.create_string_buffer(attr, 128)
-    return libc.syscall(NR_BPF, cmd, buf, 128)
-fd = bpf(MAP_GET_FD_BY_ID, struct.pack("<III", int(map_id), 0, 0))
-if fd < 0:
-    print("map-error"); sys.exit(0)
-key = ctypes.create_string_buffer(struct.pack("<I", int(ifindex)), 4)
-val = ctypes.create_string_buffer(48)
-attr = struct.pack("<I4xQQQ", fd, ctypes.addressof(key), ctypes.addressof(val), 0)
-def ok():
-    found = bpf(MAP_LOOKUP, attr) == 0
-    if cond == "absent":
-        return not found
-    if not found:
-        return False
-    v = val.raw
-    if cond == "pref64":
-        net = ipaddress.IPv6Network(want)
-        return v[16:32] == net.network_address.packed and v[42] == net.prefixlen
-    return ipaddress.IPv6Address(v[0:16]) in ipaddress.IPv6Network(want)  # clat6 in
-t0 = time.monotonic()
-os.kill(int(ra_pid), signal.SIGHUP)
-while True:
-    if ok():
-        print("%.0f" % ((time.monotonic() - t0) * 1000)); break
-    if (time.monotonic() - t0) * 1000 > float(limit_ms):
-        print("timeout"); break
-    time.sleep(0.001)
-PY
-)
+# bench/lib/map_poll.py reads the config map every 1 ms after sending the RA.
 config_map_id() { # of the programs attached to wan1 in the host namespace
     local prog
     prog=$(hx tc filter show dev wan1 egress | grep -o ' id [0-9]*' | head -1 | awk '{print $2}')
@@ -183,7 +144,7 @@ react() {
     local cond=$1 want=$2 limit=$3
     shift 3
     printf '%s\n' "$@" >"$TOPO_DIR/ra1.opts"
-    "$TOPO_PYTHON" -c "$POLLER" "$MAP_ID" "$WAN1_IFINDEX" "$TOPO_RA_PID_1" "$cond" "$want" "$limit"
+    "$TOPO_PYTHON" bench/lib/map_poll.py "$MAP_ID" "$WAN1_IFINDEX" "$TOPO_RA_PID_1" "$cond" "$want" "$limit"
 }
 if [ "$USE_DAEMON" = 1 ]; then
     topo_start_nat64 1 2001:db8:6469::/96 nat64b 249
@@ -244,7 +205,7 @@ med_list() { printf '%s\n' "$@" | grep -E '^[0-9]+$' | sort -n | awk '{a[NR] = $
         echo "  new PREF64:         $(med_list "${react_pref64[@]}") ms   (all: ${react_pref64[*]})"
         echo "  new /64 (renumber): $(med_list "${react_prefix[@]}") ms   (all: ${react_prefix[*]}; includes SLAAC DAD + CLAT address DAD)"
         echo "  PREF64 withdrawn:   $(med_list "${react_withdraw[@]}") ms   (all: ${react_withdraw[*]}; config removed, no DAD)"
-        echo "  (a new PREF64 gives a new checksum-neutral CLAT IPv6 address, so it includes one DAD, ~1 s)"
+        echo "  (a new PREF64 keeps the CLAT IPv6 address: no DAD; a new /64 needs one, ~1 s)"
     else
         echo "(reaction time not measured: colatrld not built)"
     fi

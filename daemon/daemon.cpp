@@ -14,6 +14,7 @@
 
 #include "colatrl_build_config.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
@@ -25,8 +26,6 @@ namespace colatrl {
 
 namespace {
 
-// An RA MTU option changes net.ipv6.conf.IF.mtu without any netlink event.
-constexpr std::chrono::seconds kMtuPoll{2};
 constexpr std::chrono::seconds kRetryMax{30};
 
 } // namespace
@@ -119,22 +118,25 @@ Status Daemon::setup() {
         return sys_error(r, "converge: sd_event_source_set_priority");
     }
 
-    auto mtu = timer_after(e, kMtuPoll, on_mtu_timer, this, "ipv6-mtu-poll");
-    if (!mtu) {
-        return std::move(mtu).error();
-    }
-    mtu_timer_ = std::move(*mtu);
-
     monitor_ = std::make_unique<NetlinkMonitor>(NetlinkHandlers{
         [this](const NetEvent& ev) { on_net_event(ev); },
         [this](int ifindex, const Ipv6Addr& router, std::span<const uint8_t> option) {
             on_nd_useropt(ifindex, router, option);
         },
-        {}});
+        {},
+        [this](int ifindex) {
+            on_ipv6_settings(ifindex);
+        }});
     if (auto s = monitor_->attach(e); !s) {
         return s;
     }
-    return setup_bus();
+    if (auto s = setup_bus(); !s) {
+        return s;
+    }
+    // Loading the programs freed its heap in small pieces; hand it back
+    // (the daemon then idles at a fraction of its start-up footprint).
+    malloc_trim(0);
+    return {};
 }
 
 int Daemon::run() {
@@ -203,8 +205,13 @@ void Daemon::adopt_leftovers() {
     for (const auto& [ifindex, slot] : plan->counter_slots) {
         inputs_.counter_slots.try_emplace(ifindex, slot);
     }
+    for (const auto& [ifindex, c] : plan->clat6) {
+        inputs_.clat6.try_emplace(ifindex, c);
+    }
 }
 
+// Every link at each converge; one link when the kernel hints that its IPv6
+// settings moved (no timer: an idle daemon sleeps until the network changes).
 bool Daemon::refresh_ipv6_mtus() {
     const ProcSys sys;
     std::map<int, uint32_t> now;
@@ -218,16 +225,25 @@ bool Daemon::refresh_ipv6_mtus() {
     return changed;
 }
 
-int Daemon::on_mtu_timer(sd_event_source* s, uint64_t, void* userdata) {
-    auto* self = static_cast<Daemon*>(userdata);
-    if (self->model_.synced && self->refresh_ipv6_mtus()) {
-        self->mark_dirty();
+bool Daemon::refresh_ipv6_mtu(int ifindex) {
+    auto link = model_.links.find(ifindex);
+    if (link == model_.links.end()) {
+        return false;
     }
-    if (auto st = rearm_after(s, kMtuPoll); !st) {
-        log::write(log::err, {},
-                   st.error().message + "; IPv6 MTU changes now follow only other events");
+    auto mtu = ProcSys{}.ipv6_mtu(link->second.name);
+    if (!mtu) {
+        return inputs_.ipv6_mtu.erase(ifindex) != 0;
     }
-    return 0;
+    auto [it, added] = inputs_.ipv6_mtu.try_emplace(ifindex, *mtu);
+    if (!added && it->second == *mtu) {
+        return false;
+    }
+    it->second = *mtu;
+    return true;
+}
+
+void Daemon::on_ipv6_settings(int ifindex) {
+    mark_dirty(refresh_ipv6_mtu(ifindex));
 }
 
 void Daemon::converge() {

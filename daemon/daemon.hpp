@@ -60,7 +60,6 @@ private:
     static int on_signal(sd_event_source* s, const signalfd_siginfo* si, void* userdata);
     static int on_defer(sd_event_source* s, void* userdata);
     static int on_timer(sd_event_source* s, uint64_t usec, void* userdata);
-    static int on_mtu_timer(sd_event_source* s, uint64_t usec, void* userdata);
 
     // From the netlink monitor: record only, never act here.
     void on_net_event(const NetEvent& e);
@@ -69,6 +68,8 @@ private:
     void converge();
     void adopt_leftovers();
     bool refresh_ipv6_mtus();
+    bool refresh_ipv6_mtu(int ifindex);
+    void on_ipv6_settings(int ifindex);
     void log_changes(const DesiredState& next);
     void update_resolver(const DesiredState& next);
     void schedule_timers(bool retry);
@@ -93,7 +94,6 @@ private:
     EventSource defer_;
     EventSource expiry_timer_; // next RA PREF64 / DNS64 expiry, CLOCK_BOOTTIME
     EventSource retry_timer_;  // after a failed apply, with back-off
-    EventSource mtu_timer_;    // polls net.ipv6.conf.IF.mtu
 
     NetworkModel model_;
     DeriveInputs inputs_;

@@ -12,6 +12,9 @@
 namespace colatrl {
 
 void Daemon::on_nd_useropt(int ifindex, const Ipv6Addr& router, std::span<const uint8_t> option) {
+    // The RA carrying it may also have moved the link's IPv6 MTU (its MTU
+    // option is handled by the kernel before the options reach us).
+    mark_dirty(refresh_ipv6_mtu(ifindex));
     if (option.empty() || option[0] != kNdOptPref64) {
         return;
     }

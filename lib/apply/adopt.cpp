@@ -61,6 +61,8 @@ AdoptionPlan plan_adoption(const Leftovers& left, const std::map<int, Link>& lin
         if (dp.config) {
             l.adopted_clat6 = config_clat6(*dp.config);
             out.counter_slots.try_emplace(ifindex, dp.config->counter_slot);
+            out.clat6.try_emplace(
+                ifindex, Clat6Choice{Ipv6Prefix::make(*l.adopted_clat6, 64), 0, *l.adopted_clat6});
         }
     }
     for (auto& [ifindex, l] : out.adopt) {

@@ -48,6 +48,9 @@ struct AdoptionPlan {
     // on with the same IPv4 address and counter slot.
     std::map<int, Ipv4Addr> clat4;
     std::map<int, uint32_t> counter_slots;
+    // The CLAT IPv6 address the programs use, so a PREF64 that changed while
+    // no daemon ran does not move it (counted as DAD counter 0 of its /64).
+    std::map<int, Clat6Choice> clat6;
     std::vector<log::Entry> log;
 };
 

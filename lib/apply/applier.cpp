@@ -139,6 +139,23 @@ bool Applier::install(const LinkPlan& plan, ApplyResult& out) {
         }
     }
 
+    // 2b. The router learns where the claimed address lives before the map
+    //     below makes traffic use it: once per address and router. Only an
+    //     optimisation (without it the router resolves the address itself,
+    //     late), so a failure is reported, not retried.
+    if (plan.gateway && contains(inst.anycasts, plan.clat6)) {
+        const std::pair want{plan.clat6, *plan.gateway};
+        if (inst.announced != want) {
+            auto s = ops_.announce(ifindex, plan.clat6, *plan.gateway);
+            note(out, ifindex, plan.name, s ? log::debug : log::warning,
+                 s ? "router " + plan.gateway->str() + " told about " + plan.clat6.str()
+                   : "telling the router about " + plan.clat6.str() +
+                         " failed (its first packets wait for address resolution): " +
+                         s.error().message);
+            inst.announced = want;
+        }
+    }
+
     // 3. One map update switches the programs atomically. Written before
     //    attaching, so a program that replaces a stale one never runs
     //    without its config.

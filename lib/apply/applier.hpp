@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The applier: compares the desired state (derive.hpp) with what is installed
 // and changes only what differs, make-before-break:
-//   new CLAT IPv6 -> DAD first -> anycast claim -> one atomic config-map
+//   new CLAT IPv6 -> DAD first -> anycast claim -> the router told where it
+//   lives (also for every new router) -> one atomic config-map
 //   update -> release of the old claim; the IPv4 route is replaced in place,
 //   never deleted and re-added; a new CLAT IPv4 is added before the route
 //   switches to it and removed after.
@@ -23,6 +24,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace colatrl {
@@ -46,6 +48,9 @@ public:
     virtual void cancel_dad(int ifindex) = 0;
     virtual Status claim_anycast(int ifindex, const Ipv6Addr& addr) = 0;
     virtual void release_anycast(int ifindex, const Ipv6Addr& addr) = 0;
+    // Makes `router` learn the link-layer address of the claimed `clat6`
+    // (lib/nd/announce.hpp), so its first packet to the CLAT does not wait.
+    virtual Status announce(int ifindex, const Ipv6Addr& clat6, const Ipv6Addr& router) = 0;
     virtual Status set_config(int ifindex, const colatrl_config& cfg) = 0;
     virtual Status remove_config(int ifindex) = 0;
     virtual Status reset_counters(uint32_t slot) = 0;
@@ -67,7 +72,9 @@ struct InstalledLink {
     std::optional<colatrl_config> config; // in our (current) maps
     std::vector<Ipv4Addr> addrs4;
     std::optional<Route4Spec> route4;
-    std::vector<Ipv6Addr> anycasts;        // claimed
+    std::vector<Ipv6Addr> anycasts; // claimed
+    // (CLAT IPv6, router) the router was last told about by announce().
+    std::optional<std::pair<Ipv6Addr, Ipv6Addr>> announced;
     std::optional<Ipv6Addr> adopted_clat6; // owned by a crashed run: no new DAD
     bool stale_filters = false;            // a crashed run's programs are attached
 };

@@ -30,6 +30,7 @@ public:
     void cancel_dad(int ifindex) override;
     Status claim_anycast(int ifindex, const Ipv6Addr& addr) override;
     void release_anycast(int ifindex, const Ipv6Addr& addr) override;
+    Status announce(int ifindex, const Ipv6Addr& clat6, const Ipv6Addr& router) override;
     Status set_config(int ifindex, const colatrl_config& cfg) override;
     Status remove_config(int ifindex) override;
     Status reset_counters(uint32_t slot) override;

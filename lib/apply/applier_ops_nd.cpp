@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// ND half of RealApplyOps: DAD probes and anycast claims.
+// ND half of RealApplyOps: DAD probes, anycast claims, telling the router.
 #include "apply/applier_ops.hpp"
 
+#include "nd/announce.hpp"
 #include "nd/nd.hpp"
 
 #include <map>
@@ -67,6 +68,10 @@ Status RealApplyOps::claim_anycast(int ifindex, const Ipv6Addr& addr) {
 
 void RealApplyOps::release_anycast(int ifindex, const Ipv6Addr& addr) {
     nd_->claims.erase(std::pair{ifindex, addr});
+}
+
+Status RealApplyOps::announce(int ifindex, const Ipv6Addr& clat6, const Ipv6Addr& router) {
+    return announce_to_router(ifindex, clat6, router);
 }
 
 void RealApplyOps::collect_garbage() {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "datapath/bpf_call.hpp"
 
+#include <fcntl.h>
 #include <net/if.h>
 
 #include <algorithm>
@@ -54,6 +55,14 @@ Error bpf_error(int err, const std::string& what) {
         e.code = Errc::unsupported;
     }
     return e;
+}
+
+Result<UniqueFd> dup_bpf_fd(int fd, const char* what) {
+    const int d = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (d < 0) {
+        return sys_error(errno, std::string("dup ") + what + " fd");
+    }
+    return UniqueFd(d);
 }
 
 std::string log_tail(const std::string& text, int max_lines) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "base/result.hpp"
+#include "base/unique_fd.hpp"
 
 #include <bpf/libbpf.h>
 
@@ -21,6 +22,9 @@ std::string ifname_of(int ifindex);
 
 // Errors from bpf()/tc netlink with the hint a user needs for the common causes.
 Error bpf_error(int err, const std::string& what);
+
+// A close-on-exec duplicate of a BPF map or program fd; `what` names it in errors.
+Result<UniqueFd> dup_bpf_fd(int fd, const char* what);
 
 // Last max_lines lines of text (the end of a verifier log says why).
 std::string log_tail(const std::string& text, int max_lines);

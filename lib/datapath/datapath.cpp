@@ -20,12 +20,18 @@
 
 namespace colatrl {
 
-void Datapath::SkelDeleter::operator()(colatrl_bpf* skel) const noexcept {
-    colatrl_bpf__destroy(skel);
-}
+namespace {
+struct SkelDeleter {
+    void operator()(colatrl_bpf* skel) const noexcept { colatrl_bpf__destroy(skel); }
+};
 
-Datapath::Datapath(std::unique_ptr<colatrl_bpf, SkelDeleter> skel, DatapathMaps maps)
-    : skel_(std::move(skel)), maps_(std::move(maps)) {}
+size_t prog_index(bool egress, LinkVariant variant) {
+    return (egress ? 0u : 2u) + (variant == LinkVariant::ethernet ? 0u : 1u);
+}
+} // namespace
+
+Datapath::Datapath(ProgFds progs, DatapathMaps maps)
+    : progs_(std::move(progs)), maps_(std::move(maps)) {}
 
 Datapath::~Datapath() = default;
 
@@ -65,15 +71,23 @@ Result<std::unique_ptr<Datapath>> Datapath::open() {
     if (!maps) {
         return std::move(maps).error();
     }
-    return std::unique_ptr<Datapath>(new Datapath(std::move(skel), std::move(*maps)));
+    // The fds keep programs and maps alive; the skeleton goes when this returns.
+    ProgFds progs;
+    const bpf_program* by_index[] = {
+        skel->progs.colatrl_egress_eth, skel->progs.colatrl_egress_rawip,
+        skel->progs.colatrl_ingress_eth, skel->progs.colatrl_ingress_rawip};
+    for (size_t i = 0; i < progs.size(); ++i) {
+        auto fd = dup_bpf_fd(bpf_program__fd(by_index[i]), "BPF program");
+        if (!fd) {
+            return std::move(fd).error();
+        }
+        progs[i] = std::move(*fd);
+    }
+    return std::unique_ptr<Datapath>(new Datapath(std::move(progs), std::move(*maps)));
 }
 
 int Datapath::prog_fd(bool egress, LinkVariant variant) const {
-    const bool eth = variant == LinkVariant::ethernet;
-    bpf_program* p =
-        egress ? (eth ? skel_->progs.colatrl_egress_eth : skel_->progs.colatrl_egress_rawip)
-               : (eth ? skel_->progs.colatrl_ingress_eth : skel_->progs.colatrl_ingress_rawip);
-    return bpf_program__fd(p);
+    return progs_[prog_index(egress, variant)].get();
 }
 
 Status Datapath::attach(int ifindex, uint16_t arphrd_type) {

@@ -12,17 +12,20 @@
 #include "datapath/maps.hpp"
 #include "datapath/tc.hpp"
 
+#include "base/unique_fd.hpp"
+
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
 
-struct colatrl_bpf; // generated skeleton (colatrl.skel.h), kept out of this header
-
 namespace colatrl {
 
 // One loaded instance of the colatrl programs. Several uplinks share it: the
-// config map is keyed by ifindex, counters by config.counter_slot.
+// config map is keyed by ifindex, counters by config.counter_slot. Only the
+// program and map fds are kept: the libbpf object (its ELF and BTF copies,
+// about 270 kB of heap) is freed once loaded.
 // Destroying the object does NOT detach: attached filters keep the programs
 // and maps alive in the kernel, so a daemon restart (or a CLI that exits)
 // leaves traffic flowing; the next attach replaces (adopts) those filters.
@@ -62,11 +65,10 @@ public:
     int prog_fd(bool egress, LinkVariant variant) const;
 
 private:
-    struct SkelDeleter {
-        void operator()(colatrl_bpf* skel) const noexcept;
-    };
-    Datapath(std::unique_ptr<colatrl_bpf, SkelDeleter> skel, DatapathMaps maps);
-    std::unique_ptr<colatrl_bpf, SkelDeleter> skel_;
+    // egress_eth, egress_rawip, ingress_eth, ingress_rawip
+    using ProgFds = std::array<UniqueFd, 4>;
+    Datapath(ProgFds progs, DatapathMaps maps);
+    ProgFds progs_;
     DatapathMaps maps_;
     std::vector<int> created_clsact_; // ifindexes where we created the qdisc
 };

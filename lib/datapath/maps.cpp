@@ -31,22 +31,14 @@ Result<bpf_map_info> map_info(int fd) {
     return info;
 }
 
-Result<UniqueFd> dup_fd(int fd) {
-    int d = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    if (d < 0) {
-        return sys_error(errno, "dup BPF map fd");
-    }
-    return UniqueFd(d);
-}
-
 } // namespace
 
 Result<DatapathMaps> DatapathMaps::from_fds(int config_map_fd, int counters_fd) {
-    auto c = dup_fd(config_map_fd);
+    auto c = dup_bpf_fd(config_map_fd, "BPF map");
     if (!c) {
         return std::move(c).error();
     }
-    auto n = dup_fd(counters_fd);
+    auto n = dup_bpf_fd(counters_fd, "BPF map");
     if (!n) {
         return std::move(n).error();
     }

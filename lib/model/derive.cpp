@@ -73,8 +73,8 @@ bool LinkPlan::operator==(const LinkPlan& o) const {
     return ifindex == o.ifindex && name == o.name && arphrd == o.arphrd && off == o.off &&
            detail == o.detail && prefix64 == o.prefix64 && pref64 == o.pref64 &&
            pref64_source == o.pref64_source && gateway == o.gateway && ipv6_mtu == o.ipv6_mtu &&
-           clat4 == o.clat4 && clat6 == o.clat6 && counter_slot == o.counter_slot &&
-           route4_mtu == o.route4_mtu && same_config(dp, o.dp);
+           clat4 == o.clat4 && clat6 == o.clat6 && clat6_counter == o.clat6_counter &&
+           counter_slot == o.counter_slot && route4_mtu == o.route4_mtu && same_config(dp, o.dp);
 }
 
 std::string LinkPlan::describe() const {
@@ -458,13 +458,21 @@ DesiredState derive(const NetworkModel& model, const Config& config, const Deriv
             if (auto c = lookup(inputs.dad_counter, std::pair{p->ifindex, *p->prefix64})) {
                 counter = *c;
             }
-            auto a = derive_clat_ipv6(*p->prefix64, *p->pref64, p->clat4, inputs.secret, counter);
-            if (!a) {
-                p->off = OffReason::invalid_config;
-                p->detail = a.error().message;
-                continue;
+            p->clat6_counter = counter;
+            if (auto kept = lookup(inputs.clat6, p->ifindex);
+                kept && kept->prefix64 == *p->prefix64 && kept->dad_counter == counter &&
+                !p->pref64->contains(kept->addr)) {
+                p->clat6 = kept->addr;
+            } else {
+                auto a =
+                    derive_clat_ipv6(*p->prefix64, *p->pref64, p->clat4, inputs.secret, counter);
+                if (!a) {
+                    p->off = OffReason::invalid_config;
+                    p->detail = a.error().message;
+                    continue;
+                }
+                p->clat6 = *a;
             }
-            p->clat6 = *a;
         }
         p->route4_mtu = p->ipv6_mtu > 28 ? p->ipv6_mtu - 28 : 0;
         auto dp = make_datapath_config(p->clat4, p->clat6, *p->pref64, p->ipv6_mtu,
@@ -483,10 +491,14 @@ void remember_choices(DeriveInputs& inputs, const DesiredState& next) {
     std::map<int, uint32_t> slots;
     std::map<int, Ipv4Addr> clat4;
     std::map<int, Ipv6Prefix> prefixes;
+    std::map<int, Clat6Choice> clat6;
     for (const auto& [ifindex, p] : next.links) {
         if (p.active()) {
             slots[ifindex] = p.counter_slot;
             clat4[ifindex] = p.clat4;
+            if (p.clat6_counter) {
+                clat6[ifindex] = Clat6Choice{*p.prefix64, *p.clat6_counter, p.clat6};
+            }
         }
         if (p.prefix64) {
             prefixes[ifindex] = *p.prefix64;
@@ -495,6 +507,7 @@ void remember_choices(DeriveInputs& inputs, const DesiredState& next) {
     inputs.counter_slots = std::move(slots);
     inputs.clat4 = std::move(clat4);
     inputs.prefix64 = std::move(prefixes);
+    inputs.clat6 = std::move(clat6);
     std::erase_if(inputs.dad_counter, [&](const auto& kv) {
         auto it = inputs.prefix64.find(kv.first.first);
         return it == inputs.prefix64.end() || it->second != kv.first.second;

@@ -19,6 +19,11 @@
 //  - /64 choice on a link with several: the one in use stays while usable
 //    (no churn); otherwise global unicast before ULA, then the lowest.
 //  - Counter slots and CLAT IPv4 addresses stay with a link once assigned.
+//  - The CLAT IPv6 address stays while its /64 and DAD counter do: a new
+//    PREF64 (or CLAT IPv4) only changes the map, which takes effect at once,
+//    instead of a new address that must pass DAD first. Where the address is
+//    then not checksum-neutral for the new PREF64, the programs update the
+//    TCP/UDP checksums (COLATRL_F_CSUM_NEUTRAL clear).
 #pragma once
 
 #include "colatrl_shared.h"
@@ -75,6 +80,8 @@ struct LinkPlan {
     // Valid only when active():
     Ipv4Addr clat4;
     Ipv6Addr clat6;
+    // The DAD counter `clat6` was derived with; none when it is IPv6Address=.
+    std::optional<uint32_t> clat6_counter;
     uint32_t counter_slot = 0;
     uint32_t route4_mtu = 0; // ipv6_mtu - 28 (IPv6 header growth + fragment header)
     colatrl_config dp{};
@@ -94,6 +101,15 @@ struct DesiredState {
     bool operator==(const DesiredState&) const = default;
 };
 
+// A derived CLAT IPv6 address in use and what it belongs to: it is kept for
+// as long as the link's /64 and DAD counter stay the same.
+struct Clat6Choice {
+    Ipv6Prefix prefix64;
+    uint32_t dad_counter = 0;
+    Ipv6Addr addr;
+    bool operator==(const Clat6Choice&) const = default;
+};
+
 // Inputs the derivation needs besides model and config: things the daemon
 // remembers between runs so results stay stable.
 struct DeriveInputs {
@@ -102,16 +118,18 @@ struct DeriveInputs {
     std::map<int, uint32_t> counter_slots;                      // ifindex -> slot (sticky)
     std::map<int, Ipv4Addr> clat4;             // ifindex -> address in use (sticky)
     std::map<int, Ipv6Prefix> prefix64;        // ifindex -> /64 in use (sticky)
+    std::map<int, Clat6Choice> clat6;          // ifindex -> derived CLAT IPv6 (sticky)
     std::map<int, std::vector<Ipv4Addr>> own4; // our /32s on each link (not "in use" by others)
-    // The kernel's per-link IPv6 MTU (net.ipv6.conf.IF.mtu: an RA MTU option
-    // lands there without a netlink event). Absent = use the link MTU.
+    // The kernel's per-link IPv6 MTU (net.ipv6.conf.IF.mtu, where an RA MTU
+    // option lands; the daemon reads it on netlink events). Absent = use the
+    // link MTU.
     std::map<int, uint32_t> ipv6_mtu;
 };
 
 DesiredState derive(const NetworkModel& model, const Config& config, const DeriveInputs& inputs,
                     Clock::time_point now);
 
-// After a run: the sticky choices (slot, CLAT IPv4, /64) follow what `next`
+// After a run: the sticky choices (slot, CLAT IPv4, /64, CLAT IPv6) follow what `next`
 // wants; links that left give theirs up, and DAD counters of /64s no longer
 // on their link are dropped. `own4` is left to the caller (what is installed).
 void remember_choices(DeriveInputs& inputs, const DesiredState& next);

@@ -47,7 +47,8 @@ uint16_t csum_fold(uint32_t sum) {
     return static_cast<uint16_t>(~sum & 0xffffu);
 }
 
-// ICMPv6 checksum with the RFC 8200 §8.1 pseudo-header.
+} // namespace
+
 uint16_t icmp6_checksum(const Ipv6Addr& src, const Ipv6Addr& dst, std::span<const uint8_t> body) {
     uint32_t sum = csum_add(0, src.bytes);
     sum = csum_add(sum, dst.bytes);
@@ -56,6 +57,8 @@ uint16_t icmp6_checksum(const Ipv6Addr& src, const Ipv6Addr& dst, std::span<cons
     sum += IPPROTO_ICMPV6;
     return csum_fold(csum_add(sum, body));
 }
+
+namespace {
 
 Status set_int(int fd, int level, int opt, int v, const char* what) {
     if (setsockopt(fd, level, opt, &v, sizeof v) != 0) {
@@ -146,8 +149,6 @@ std::vector<uint8_t> build_router_solicit(const Ipv6Addr& src,
     return p;
 }
 
-namespace {
-// The device's 6-byte hardware address, if it has one (not for tun, PPP...).
 std::optional<std::array<uint8_t, 6>> device_mac(int fd, int ifindex) {
     ifreq ifr{};
     if (if_indextoname(static_cast<unsigned>(ifindex), ifr.ifr_name) == nullptr ||
@@ -161,7 +162,6 @@ std::optional<std::array<uint8_t, 6>> device_mac(int fd, int ifindex) {
     }
     return mac;
 }
-} // namespace
 
 Status send_router_solicit(int ifindex, const Ipv6Addr& link_local) {
     const std::string where = "Router Solicitation on " + if_label(ifindex);

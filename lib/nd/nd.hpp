@@ -44,6 +44,14 @@ enum class DadOutcome {
     duplicate, // a Neighbor Advertisement for it, or someone else's DAD probe
 };
 
+// The ICMPv6 checksum of `body` (checksum field zero) from `src` to `dst`,
+// with the RFC 8200 §8.1 pseudo-header.
+uint16_t icmp6_checksum(const Ipv6Addr& src, const Ipv6Addr& dst, std::span<const uint8_t> body);
+
+// The 6-byte hardware address of `ifindex` (asked through socket `fd`), if it
+// has one: not for tun, PPP or raw IP devices.
+std::optional<std::array<uint8_t, 6>> device_mac(int fd, int ifindex);
+
 // Solicited-node multicast address ff02::1:ffXX:XXXX of `a` (RFC 4291 §2.7.1).
 Ipv6Addr solicited_node(const Ipv6Addr& a);
 

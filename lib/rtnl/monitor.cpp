@@ -55,7 +55,8 @@ Status NetlinkMonitor::attach(sd_event* event, int rcvbuf_bytes) {
     }
     // Subscribe before dumping, so no change can fall between the two.
     if (auto st = sock_.join_groups({RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
-                                     RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_ND_USEROPT});
+                                     RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_ND_USEROPT,
+                                     RTNLGRP_IPV6_IFINFO, RTNLGRP_IPV6_PREFIX});
         !st) {
         return st;
     }

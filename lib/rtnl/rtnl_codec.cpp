@@ -131,6 +131,36 @@ ParseStatus parse_link(const NlMsg& msg, Link& out) {
     return ParseStatus::ok;
 }
 
+ParseStatus parse_ipv6_settings_hint(const NlMsg& msg, int& ifindex) {
+    int index = 0;
+    if (msg.type == RTM_NEWLINK) {
+        ifinfomsg ifi{};
+        if (!read_struct(msg.payload, ifi)) {
+            return ParseStatus::malformed;
+        }
+        if (ifi.ifi_family != AF_INET6) {
+            return ParseStatus::skip;
+        }
+        index = ifi.ifi_index;
+    } else if (msg.type == RTM_NEWPREFIX) {
+        prefixmsg pm{};
+        if (!read_struct(msg.payload, pm)) {
+            return ParseStatus::malformed;
+        }
+        if (pm.prefix_family != AF_INET6) {
+            return ParseStatus::skip;
+        }
+        index = pm.prefix_ifindex;
+    } else {
+        return ParseStatus::skip;
+    }
+    if (index <= 0) {
+        return ParseStatus::malformed;
+    }
+    ifindex = index;
+    return ParseStatus::ok;
+}
+
 ParseStatus parse_addr(const NlMsg& msg, Addr& out) {
     ifaddrmsg ifa{};
     if (!read_struct(msg.payload, ifa)) {

@@ -46,6 +46,15 @@ struct NdUserOpts {
 };
 ParseStatus parse_nd_useropt(const NlMsg& msg, NdUserOpts& out);
 
+// The link whose IPv6 settings may have changed: RTM_NEWLINK of family
+// AF_INET6 (RTNLGRP_IPV6_IFINFO: sent when an RA changes the RA MTU, the
+// M/O flags or ND timers) and RTM_NEWPREFIX (RTNLGRP_IPV6_PREFIX: an RA's
+// prefix option was processed). An RA MTU option moves
+// net.ipv6.conf.IF.mtu without a notification of its own whenever the RA
+// MTU itself stays the same, so these two are the signals to read it again.
+// Any other message: skip.
+ParseStatus parse_ipv6_settings_hint(const NlMsg& msg, int& ifindex);
+
 // RTM_NEWTFILTER: the filter's handle; 0 for the entry that only announces a
 // filter kind at a priority of the hook.
 ParseStatus parse_tc_filter(const NlMsg& msg, uint32_t& handle);

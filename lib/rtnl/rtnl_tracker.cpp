@@ -145,7 +145,12 @@ void RtnlTracker::handle(const NlMsg& m) {
         return;
     case RTM_NEWLINK:
     case RTM_DELLINK:
-        handle_link(m);
+        if (!handle_ipv6_settings(m)) {
+            handle_link(m);
+        }
+        return;
+    case RTM_NEWPREFIX:
+        (void)handle_ipv6_settings(m);
         return;
     case RTM_NEWADDR:
     case RTM_DELADDR:
@@ -315,6 +320,15 @@ void RtnlTracker::handle_useropt(const NlMsg& m) {
             handlers_.on_ra_option(u.ifindex, u.router, o);
         }
     }
+}
+
+bool RtnlTracker::handle_ipv6_settings(const NlMsg& m) {
+    int ifindex = 0;
+    const ParseStatus st = parse_ipv6_settings_hint(m, ifindex);
+    if (parsed(st, "IPv6 link settings") && handlers_.on_ipv6_settings) {
+        handlers_.on_ipv6_settings(ifindex);
+    }
+    return st != ParseStatus::skip;
 }
 
 void RtnlTracker::emit(const NetEvent& e) {

@@ -41,6 +41,9 @@ struct NetlinkHandlers {
         on_ra_option;
     // A line worth logging; may be empty.
     std::function<void(log::Level level, const std::string& text)> on_log;
+    // The IPv6 settings of `ifindex` may have changed (parse_ipv6_settings_hint,
+    // rtnl_codec.hpp): an RA was processed there or its RA MTU changed.
+    std::function<void(int ifindex)> on_ipv6_settings;
 };
 
 class RtnlTracker {
@@ -116,6 +119,8 @@ private:
     void handle_addr(const NlMsg& m);
     void handle_route(const NlMsg& m);
     void handle_useropt(const NlMsg& m);
+    // False when `m` is no IPv6 settings message (an ordinary link message).
+    bool handle_ipv6_settings(const NlMsg& m);
     void dump_done();
     void start_sweep();
     void finish_sweep();

@@ -36,6 +36,7 @@ struct NetlinkRecorder {
             [this](int i, const Ipv6Addr& rt, std::span<const uint8_t> o) {
                 opts.push_back(Opt{i, rt, std::vector<uint8_t>(o.begin(), o.end())});
             },
+            {},
             {}};
     }
 

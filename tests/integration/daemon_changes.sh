@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# colatrld follows the network without a restart: PREF64 change (RA), renumbering
+# colatrld follows the network without a restart: PREF64 change (RA; the CLAT
+# IPv6 address stays, traffic goes on across it), renumbering
 # (new /64 in the RA, the old one deprecated), link down/up, PREF64 expiry
 # (the RA stops carrying it; its lifetime runs out). Traffic and state each time.
 set -uo pipefail
@@ -15,12 +16,23 @@ daemon_start
 daemon_wait_up wan1 2001:db8:6461::/96
 assert_traffic_via wan1
 
-# PREF64 change
+# PREF64 change: the CLAT IPv6 address stays (no new DAD, the map alone
+# switches); a ping running across the change keeps getting answers.
+clat6_before=$(dp_field wan1 clat6)
+hx ping -4 -c 60 -i 0.05 -W 1 "$TOPO_SERVER4" >"$TOPO_DIR/ping-change.out" 2>&1 &
+pinger=$!
+sleep 1
 topo_ra_update 1 --prefix 2001:db8:1::/64 --pref64 2001:db8:6469::/96 --interval 1
 daemon_wait_up wan1 2001:db8:6469::/96 10
+wait "$pinger"
+[ "$(dp_field wan1 clat6)" = "$clat6_before" ] ||
+    topo_fail "the CLAT IPv6 address changed with the PREF64: $clat6_before -> $(dp_field wan1 clat6)"
+received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$TOPO_DIR/ping-change.out")
+# At most a reply in flight at the switch may be lost (it comes from the old prefix).
+[ "${received:-0}" -ge 58 ] || { cat "$TOPO_DIR/ping-change.out" >&2; topo_fail "ping across the PREF64 change: ${received:-0}/60 answered"; }
 assert_installed_once wan1
 assert_traffic_via wan1
-echo "ok: PREF64 change followed"
+echo "ok: PREF64 change followed, CLAT IPv6 $clat6_before kept, $received/60 pings answered across it"
 
 # Renumbering: the router gets the new /64, the RA announces it and deprecates the old.
 rx 1 ip addr add 2001:db8:1:1::1/64 dev lan0
@@ -33,6 +45,9 @@ in_new() {
 }
 topo_wait 20 in_new || topo_fail "CLAT IPv6 not moved to 2001:db8:1:1::/64 (still $(dp_field wan1 clat6))"
 daemon_wait_up wan1 2001:db8:6469::/96
+new6=$(dp_field wan1 clat6)
+rx 1 ip -6 neigh show "$new6" dev lan0 | grep -q "lladdr $(hx cat /sys/class/net/wan1/address)" ||
+    topo_fail "the router was not told about the new CLAT IPv6 $new6"
 assert_installed_once wan1
 anycast_has "$old6" && topo_fail "old CLAT IPv6 $old6 still joined as anycast"
 assert_traffic_via wan1

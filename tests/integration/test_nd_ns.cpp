@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// DAD and the anycast claim against the real kernel, over a veth pair between
+// DAD, the anycast claim and telling the router against the real kernel, over a veth pair between
 // the test's private namespace and a peer namespace (ns_fixture.hpp).
+#include "nd/announce.hpp"
 #include "nd/nd.hpp"
 #include "ns_fixture.hpp"
 
@@ -217,4 +218,56 @@ TEST_CASE("DAD options follow the interface's sysctls", "[nd]") {
     CHECK(d.transmits == 2);
     CHECK(d.retrans == 700ms);
     CHECK(dad_options_for("../../x", fb).transmits == 2);
+}
+
+TEST_CASE("announce_to_router: the router gets an entry for the claimed address, no traffic needed",
+          "[nd]") {
+    enter_private_netns();
+    Topology t;
+    const auto addr = v6("2001:db8:1::56");
+    const std::string link = out("ip -o link show nd0");
+    const auto at = link.find("link/ether ");
+    REQUIRE(at != std::string::npos);
+    const std::string mac = link.substr(at + 11, 17);
+    auto neigh = [&] {
+        return t.peer.output("ip -6 neigh show 2001:db8:1::56 dev nd1");
+    };
+
+    // Not claimed: the kernel refuses it as a source.
+    auto refused = announce_to_router(t.ifindex, addr, v6("2001:db8:1::1"));
+    CHECK_FALSE(refused.ok());
+    CHECK_FALSE(contains(neigh(), mac));
+
+    auto claim = AnycastClaim::join(t.ifindex, addr);
+    REQUIRE(claim.ok());
+    REQUIRE(t.peer.run("ip -6 neigh flush dev nd1") == 0);
+    auto sent = announce_to_router(t.ifindex, addr, v6("2001:db8:1::1"));
+    INFO((sent.ok() ? std::string() : sent.error().message));
+    REQUIRE(sent.ok());
+    bool known = false;
+    for (int i = 0; i < 40 && !known; ++i) {
+        known = contains(neigh(), "lladdr " + mac);
+        if (!known) {
+            usleep(50000);
+        }
+    }
+    INFO("peer neighbour entry: " << neigh());
+    CHECK(known);
+
+    // A router known only by its link-local address works the same way.
+    REQUIRE(t.peer.run("ip -6 neigh flush dev nd1") == 0);
+    const std::string ll = t.peer.output("ip -6 -o addr show dev nd1 scope link");
+    const auto a = ll.find("inet6 ");
+    REQUIRE(a != std::string::npos);
+    const std::string router_ll = ll.substr(a + 6, ll.find('/', a) - a - 6);
+    REQUIRE(announce_to_router(t.ifindex, addr, v6(router_ll.c_str())).ok());
+    known = false;
+    for (int i = 0; i < 40 && !known; ++i) {
+        known = contains(neigh(), "lladdr " + mac);
+        if (!known) {
+            usleep(50000);
+        }
+    }
+    INFO("peer neighbour entry: " << neigh());
+    CHECK(known);
 }

@@ -357,6 +357,7 @@ TEST_CASE("NetlinkMonitor: after a receive buffer overrun the model is unsynced 
             partial_but_synced += model.synced && !whole;
         },
         {},
+        {},
         {}});
     // Tiny buffer: a burst of events overflows it while the loop is not reading.
     REQUIRE(mon.attach(loop.e, 4096).ok());

@@ -50,6 +50,17 @@ struct FakeOps : ApplyOps {
     void release_anycast(int i, const Ipv6Addr& a) override {
         calls.push_back("release " + std::to_string(i) + " " + a.str());
     }
+    // Kept apart from `calls`: the order tests above do not care about it.
+    // Each with "@N": how many `calls` came before it.
+    std::vector<std::string> announces;
+    Status announce(int i, const Ipv6Addr& a, const Ipv6Addr& router) override {
+        announces.push_back(std::to_string(i) + " " + a.str() + " " + router.str() + " @" +
+                            std::to_string(calls.size()));
+        if (fail.count("announce") != 0) {
+            return make_error(Errc::system, "announce broke");
+        }
+        return {};
+    }
     Status set_config(int i, const colatrl_config& c) override {
         return rec("set_config", std::to_string(i) + " " + clat6_of(c).str());
     }
@@ -76,6 +87,7 @@ struct FakeOps : ApplyOps {
         return rec("del_route4", std::to_string(i));
     }
     std::vector<std::string> take() { return std::exchange(calls, {}); }
+    std::vector<std::string> take_announces() { return std::exchange(announces, {}); }
 };
 
 colatrl_config cfg(const Ipv6Addr& clat6, const Ipv4Addr& clat4, uint32_t slot) {
@@ -337,4 +349,59 @@ TEST_CASE("leftovers of a crashed run are adopted without a new DAD", "[applier]
     ap.adopt(7, stale);
     (void)ap.apply(state({active_plan(2, "2001:db8:1::c1")}));
     CHECK(ops.take() == Calls{"del_route4 7", "del_addr4 7 192.0.0.3", "detach 7"});
+}
+
+TEST_CASE("the router is told about the CLAT IPv6 address after its claim, before the map",
+          "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    auto p = active_plan(2, "2001:db8:1::c1");
+    (void)ap.apply(state({p}));
+    CHECK(ops.take_announces().empty()); // not during DAD
+    ops.take();
+    ap.dad_done(2, p.clat6, DadStatus::unique);
+    (void)ap.apply(state({p}));
+    // Right after "claim" (call 1), before reset_counters and set_config.
+    CHECK(ops.take_announces() == Calls{"2 2001:db8:1::c1 fe80::1 @1"});
+    CHECK(ops.take().at(0) == "claim 2 2001:db8:1::c1");
+    // Converged, or only the PREF64 (map) changed: nothing to tell.
+    (void)ap.apply(state({p}));
+    auto q = p;
+    q.dp.pref64_len = 64;
+    (void)ap.apply(state({q}));
+    CHECK(ops.take() == Calls{"set_config 2 2001:db8:1::c1"});
+    CHECK(ops.take_announces().empty());
+    // A new router: told again, once.
+    auto r = active_plan(2, "2001:db8:1::c1", "192.0.0.2", "fe80::2");
+    (void)ap.apply(state({r}));
+    (void)ap.apply(state({r}));
+    CHECK(ops.take_announces() == Calls{"2 2001:db8:1::c1 fe80::2 @0"});
+    ops.take();
+    // A new address (renumbering): after its DAD and claim.
+    auto n = active_plan(2, "2001:db8:2::c2", "192.0.0.2", "fe80::2");
+    (void)ap.apply(state({n}));
+    CHECK(ops.take_announces().empty());
+    ap.dad_done(2, n.clat6, DadStatus::unique);
+    (void)ap.apply(state({n}));
+    CHECK(ops.take_announces() == Calls{"2 2001:db8:2::c2 fe80::2 @2"});
+}
+
+TEST_CASE("telling the router is best effort: a failure warns, asks no retry", "[applier]") {
+    FakeOps ops;
+    ops.fail.insert("announce");
+    Applier ap(ops);
+    auto p = active_plan(2, "2001:db8:1::c1");
+    (void)ap.apply(state({p}));
+    ap.dad_done(2, p.clat6, DadStatus::unique);
+    auto r = ap.apply(state({p}));
+    CHECK_FALSE(r.retry);
+    CHECK(ap.installed().at(2).route4.has_value());
+    CHECK(std::any_of(r.events.begin(), r.events.end(), [](const ApplyEvent& e) {
+        return e.log.level == log::warning &&
+               e.log.message.find("telling the router") != std::string::npos;
+    }));
+    // Not tried again on every run.
+    ops.take_announces();
+    (void)ap.apply(state({p}));
+    CHECK(ops.take_announces().empty());
 }

@@ -171,18 +171,89 @@ TEST_CASE("a router's latest RA defines its PREF64 set", "[derive]") {
     CHECK(plan(derive(m, Config{}, inputs(), t0 + 23s), 2).pref64 == p6("2001:db8:7777::/96"));
 }
 
-TEST_CASE("PREF64 change gives a new CLAT IPv6 address in the same /64", "[derive]") {
+TEST_CASE("PREF64 change keeps the CLAT IPv6 address in use; only the map changes", "[derive]") {
     NetworkModel m;
     add_uplink(m, 2, "eth0", "2001:db8:1::10");
-    auto a = plan(derive(m, Config{}, inputs(), t0), 2);
+    auto in = inputs();
+    auto first = derive(m, Config{}, in, t0);
+    auto a = plan(first, 2);
+    REQUIRE(a.active());
+    CHECK(a.clat6_counter == 0u);
+    CHECK((a.dp.flags & COLATRL_F_CSUM_NEUTRAL) != 0);
+    remember_choices(in, first);
+    REQUIRE(in.clat6.count(2) == 1);
+    CHECK(in.clat6.at(2) == Clat6Choice{p6("2001:db8:1::/64"), 0, a.clat6});
+
     m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6464::/96"), 0s, t0);
     m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:9999::/96"), 600s, t0);
-    auto b = plan(derive(m, Config{}, inputs(), t0), 2);
+    // Nothing remembered (a fresh start): the address neutral for the new PREF64.
+    auto fresh = plan(derive(m, Config{}, inputs(), t0), 2);
+    CHECK(fresh.clat6 != a.clat6);
+    CHECK((fresh.dp.flags & COLATRL_F_CSUM_NEUTRAL) != 0);
+    // While running: the same address, so no DAD; the programs now update
+    // the checksums (the pair is not neutral).
+    auto second = derive(m, Config{}, in, t0);
+    auto b = plan(second, 2);
     REQUIRE(b.active());
     CHECK(b.pref64 == p6("2001:db8:9999::/96"));
-    CHECK(b.prefix64 == a.prefix64);
-    CHECK(b.clat6 != a.clat6); // neutrality depends on the PREF64
+    CHECK(b.clat6 == a.clat6);
+    CHECK((b.dp.flags & COLATRL_F_CSUM_NEUTRAL) == 0);
     CHECK_FALSE(same_config(a.dp, b.dp));
+    remember_choices(in, second);
+    CHECK(in.clat6.at(2).addr == a.clat6);
+    // Back to the first PREF64: neutral again with the very same address.
+    m.update_ra_pref64(2, v6("fe80::2"), p6("2001:db8:6464::/96"), 600s, t0 + 1s);
+    auto c = plan(derive(m, Config{}, in, t0 + 1s), 2);
+    CHECK(c.clat6 == a.clat6);
+    CHECK((c.dp.flags & COLATRL_F_CSUM_NEUTRAL) != 0);
+}
+
+TEST_CASE("the kept CLAT IPv6 address moves on a DAD conflict, a new /64 or a PREF64 around it",
+          "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10");
+    auto in = inputs();
+    auto first = derive(m, Config{}, in, t0);
+    const auto a = plan(first, 2);
+    remember_choices(in, first);
+    SECTION("DAD conflict: the counter moves on, so does the address") {
+        in.dad_counter[{2, p6("2001:db8:1::/64")}] = 1;
+        auto b = plan(derive(m, Config{}, in, t0), 2);
+        CHECK(b.clat6 != a.clat6);
+        CHECK(b.clat6_counter == 1u);
+    }
+    SECTION("renumbering to another /64: a new address there (it needs a DAD)") {
+        m.upsert(Addr{2, v6("2001:db8:7::10"), 64, 0, 0, 3600, 7200});
+        m.upsert(Addr{2, v6("2001:db8:1::10"), 64, 0, IFA_F_DEPRECATED, 0, 600});
+        auto b = plan(derive(m, Config{}, in, t0), 2);
+        REQUIRE(b.active());
+        CHECK(b.prefix64 == p6("2001:db8:7::/64"));
+        CHECK(p6("2001:db8:7::/64").contains(b.clat6));
+    }
+    SECTION("a PREF64 that would contain it is never paired with it") {
+        m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:1::/64"), 600s, t0 + 1s);
+        auto b = plan(derive(m, Config{}, in, t0 + 1s), 2);
+        if (b.active()) {
+            CHECK(b.clat6 != a.clat6);
+        }
+    }
+    SECTION("IPv6Address= wins and is not remembered as derived") {
+        Config c;
+        c.ipv6_address = v6("2001:db8:1::64");
+        auto d = derive(m, c, in, t0);
+        CHECK(plan(d, 2).clat6 == v6("2001:db8:1::64"));
+        CHECK_FALSE(plan(d, 2).clat6_counter.has_value());
+        remember_choices(in, d);
+        CHECK(in.clat6.count(2) == 0);
+        CHECK(plan(derive(m, Config{}, in, t0), 2).clat6 == a.clat6); // derived again
+    }
+    SECTION("the CLAT going off forgets it") {
+        Config c;
+        c.mode = ClatMode::off;
+        auto off = derive(m, c, in, t0);
+        remember_choices(in, off);
+        CHECK(in.clat6.empty());
+    }
 }
 
 TEST_CASE("renumbering: the /64 in use stays while usable, then the new one", "[derive]") {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Router Solicitation builder (RFC 4861 §4.1, §6.3.7) and the DAD helpers
-// (solicited-node address, NS bytes, verdicts on what comes back).
+// Router Solicitation builder (RFC 4861 §4.1, §6.3.7), the DAD helpers
+// (solicited-node address, NS bytes, verdicts on what comes back) and the
+// solicitation that tells the router about the CLAT address (announce.hpp).
+#include "inet_checksum.hpp"
+#include "nd/announce.hpp"
 #include "nd/nd.hpp"
 
 #include <catch2/catch.hpp>
@@ -139,4 +142,26 @@ TEST_CASE("ND helpers: solicited-node address, DAD NS bytes, DAD verdicts", "[nd
     CHECK(classify_for_dad(na, addr("fe80::9"), 255, target, nonce) == DadVerdict::ignore);
     CHECK(classify_for_dad(std::span<const uint8_t>(ns).first(20), any, 255, target, nonce) ==
           DadVerdict::ignore);
+}
+
+TEST_CASE("the router-facing Neighbor Solicitation: every field and the checksum", "[nd]") {
+    const Ipv6Addr src = addr("2001:db8:1::56");
+    const Ipv6Addr router = addr("fe80::1");
+    const std::array<uint8_t, 6> mac{0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
+    const Ipv6Addr dst = solicited_node(router);
+    CHECK(dst == addr("ff02::1:ff00:1"));
+    const auto p = build_neighbor_solicit(src, dst, router, mac);
+    REQUIRE(p.size() == 32);
+    CHECK(p[0] == ND_NEIGHBOR_SOLICIT);
+    CHECK(p[1] == 0);
+    CHECK(std::vector<uint8_t>(p.begin() + 4, p.begin() + 8) == std::vector<uint8_t>{0, 0, 0, 0});
+    CHECK(std::equal(router.bytes.begin(), router.bytes.end(), p.begin() + 8));
+    // RFC 4861 §4.6.1 Source Link-Layer Address: type 1, length 1 (8 octets).
+    CHECK(std::vector<uint8_t>(p.begin() + 24, p.end()) ==
+          std::vector<uint8_t>{1, 1, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55});
+    CHECK(colatrl::test::l4_checksum_v6_ok(src, dst, 58, p));
+    CHECK(verify_sum(src, dst, p) == 0xffff);
+    // The source is in the pseudo-header: another one, another checksum.
+    const auto q = build_neighbor_solicit(addr("2001:db8:1::57"), dst, router, mac);
+    CHECK((p[2] != q[2] || p[3] != q[3]));
 }

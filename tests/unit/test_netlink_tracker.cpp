@@ -77,6 +77,7 @@ struct Harness {
                                       rec.record(e);
                                   },
                                   {},
+                                  {},
                                   {}}};
 
     // The one request the tracker wants sent now.
@@ -343,4 +344,50 @@ TEST_CASE("stop() forgets pending dumps and retries", "[netlink_tracker]") {
     h.t.start();
     h.full_dump();
     CHECK(h.model.synced);
+}
+
+TEST_CASE("IPv6 link-info and prefix notifications name the link whose IPv6 settings moved",
+          "[netlink_tracker]") {
+    std::vector<int> hints;
+    std::vector<int> links;
+    NetlinkHandlers handlers;
+    handlers.on_event = [&](const NetEvent& e) {
+        if (const auto* c = std::get_if<Change<Link>>(&e)) {
+            links.push_back(c->value.ifindex);
+        }
+    };
+    handlers.on_ipv6_settings = [&](int ifindex) {
+        hints.push_back(ifindex);
+    };
+    RtnlTracker t{handlers};
+
+    // RTNLGRP_IPV6_IFINFO: an AF_INET6 link message (e.g. a new RA MTU); it
+    // is no link change of its own.
+    ifinfomsg ifi6{};
+    ifi6.ifi_family = AF_INET6;
+    ifi6.ifi_index = 3;
+    ifi6.ifi_flags = kUp;
+    t.feed(NlBytes(RTM_NEWLINK).hdr(ifi6).str(IFLA_IFNAME, "eth1").u32(IFLA_MTU, 1500).done());
+    CHECK(hints == std::vector<int>{3});
+    CHECK(links.empty());
+    // RTNLGRP_IPV6_PREFIX: an RA's prefix option was processed on link 4.
+    prefixmsg pm{};
+    pm.prefix_family = AF_INET6;
+    pm.prefix_ifindex = 4;
+    t.feed(NlBytes(RTM_NEWPREFIX).hdr(pm).done());
+    CHECK(hints == std::vector<int>{3, 4});
+    // An ordinary link message is a link change and no hint.
+    t.feed(link_msg(RTM_NEWLINK, 2, kUp));
+    CHECK(links == std::vector<int>{2});
+    CHECK(hints.size() == 2);
+    // Other families are not ours; broken ones are counted, never reported.
+    pm.prefix_family = AF_INET;
+    t.feed(NlBytes(RTM_NEWPREFIX).hdr(pm).done());
+    ifi6.ifi_index = 0;
+    t.feed(NlBytes(RTM_NEWLINK).hdr(ifi6).done());
+    const uint8_t half[4] = {AF_INET6, 0, 0, 0};
+    t.feed(NlBytes(RTM_NEWLINK).raw(half, sizeof half).done());
+    CHECK(hints.size() == 2);
+    CHECK(links.size() == 1);
+    CHECK(t.stats().malformed == 2);
 }
