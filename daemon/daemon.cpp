@@ -2,8 +2,8 @@
 #include "daemon.hpp"
 
 #include "apply/adopt.hpp"
-#include "base/message_id.hpp"
 #include "apply/applier_ops.hpp"
+#include "base/message_id.hpp"
 #include "clat/secret.hpp"
 #include "datapath/datapath.hpp"
 #include "dns64/dns64_resolver.hpp"
@@ -439,8 +439,7 @@ void Daemon::reload() {
     if (!c) {
         const log::Field id = message_id(msgid::config_error);
         log::write(log::err, {},
-                   "reload refused, keeping the old configuration: " + c.error().message,
-                   {&id, 1});
+                   "reload refused, keeping the old configuration: " + c.error().message, {&id, 1});
         return;
     }
     if (*c == config_) {
@@ -459,7 +458,8 @@ ExitAction Daemon::decide_exit(ExitSignal sig) {
         auto j = own_unit_job_type(kJobQueryTimeout);
         if (j) {
             job = std::move(*j);
-            log::write(log::debug, {}, "systemd job on our unit: " + (job->empty() ? "none" : *job));
+            log::write(log::debug, {},
+                       "systemd job on our unit: " + (job->empty() ? "none" : *job));
         } else {
             log::write(log::warning, {},
                        "cannot ask systemd whether this is a restart, removing the CLAT: " +

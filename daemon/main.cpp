@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // colatrld: command line, configuration, then the event loop (daemon.hpp).
-#include "colatrl_build_config.h"
 #include "apply/adopt.hpp"
 #include "base/message_id.hpp"
+#include "colatrl_build_config.h"
 #include "config/config.hpp"
 #include "daemon.hpp"
 #include "rtnl/kernel_ops.hpp"
@@ -56,7 +56,8 @@ void remove_what_an_earlier_run_left() {
         log::write(e);
     }
     if (!lines.empty()) {
-        const log::Field id{std::string(logfield::message_id), std::string(msgid::leftovers_removed)};
+        const log::Field id{std::string(logfield::message_id),
+                            std::string(msgid::leftovers_removed)};
         log::write(log::notice, {}, "removed what an earlier run left, as this one cannot start",
                    {&id, 1});
     }

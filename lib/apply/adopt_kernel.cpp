@@ -57,8 +57,7 @@ Result<Leftovers> gather(KernelOps& kernel, const std::map<int, Link>& links,
 } // namespace
 
 Result<AdoptionPlan> adopt_leftovers(KernelOps& kernel, Applier& applier,
-                                     const std::map<int, Link>& links,
-                                     const DatapathMaps* reused) {
+                                     const std::map<int, Link>& links, const DatapathMaps* reused) {
     auto left = gather(kernel, links, reused);
     if (!left) {
         return Error{left.error().code, "cannot list leftovers: " + left.error().message,

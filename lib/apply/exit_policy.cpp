@@ -4,8 +4,8 @@
 namespace colatrl {
 
 bool job_restarts(std::string_view job_type) {
-    return job_type == "restart" || job_type == "try-restart" ||
-           job_type == "reload-or-restart" || job_type == "reload-or-try-restart";
+    return job_type == "restart" || job_type == "try-restart" || job_type == "reload-or-restart" ||
+           job_type == "reload-or-try-restart";
 }
 
 ExitAction exit_action(ExitSignal sig, const std::optional<std::string_view>& own_job) {

@@ -47,8 +47,8 @@ log::Field field(std::string_view name, std::string value) {
 
 std::vector<log::Field> plan_fields(const LinkPlan& p) {
     std::vector<log::Field> f;
-    f.push_back(field(logfield::message_id, std::string(p.active() ? msgid::clat_on
-                                                                   : msgid::clat_off)));
+    f.push_back(
+        field(logfield::message_id, std::string(p.active() ? msgid::clat_on : msgid::clat_off)));
     f.push_back(field(logfield::state, p.active() ? "on" : "off"));
     if (!p.active()) {
         f.push_back(field(logfield::off_reason, std::string(off_reason_id(p.off))));
@@ -94,12 +94,12 @@ std::vector<log::Entry> describe_changes(const DesiredState& before, const Desir
     }
     for (const auto& [ifindex, p] : before.links) {
         if (after.links.count(ifindex) == 0 && p.active()) {
-            out.push_back({log::info,
-                           p.name,
-                           "CLAT off: link gone",
-                           {field(logfield::message_id, std::string(msgid::clat_off)),
-                            field(logfield::state, "off"),
-                            field(logfield::off_reason, "link_gone")}});
+            out.push_back(
+                {log::info,
+                 p.name,
+                 "CLAT off: link gone",
+                 {field(logfield::message_id, std::string(msgid::clat_off)),
+                  field(logfield::state, "off"), field(logfield::off_reason, "link_gone")}});
         }
     }
     return out;

@@ -73,8 +73,8 @@ Result<std::string> own_unit_job_type(std::chrono::milliseconds timeout) {
     }
     // Unit.Job is (u id, o path); id 0 = no job.
     reply = nullptr;
-    r = sd_bus_get_property(bus.get(), kSystemd, unit_path, "org.freedesktop.systemd1.Unit",
-                            "Job", err.get(), &reply, "(uo)");
+    r = sd_bus_get_property(bus.get(), kSystemd, unit_path, "org.freedesktop.systemd1.Unit", "Job",
+                            err.get(), &reply, "(uo)");
     if (r < 0) {
         return make_error(Errc::system, err.text(r, "unit property Job"));
     }

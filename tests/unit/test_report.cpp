@@ -132,9 +132,9 @@ TEST_CASE("off reasons have distinct machine names", "[report]") {
 }
 
 TEST_CASE("MESSAGE_IDs are 128-bit lower-case hex and distinct", "[report]") {
-    const std::vector<std::string_view> ids{msgid::clat_on, msgid::clat_off, msgid::started,
-                                            msgid::stopped, msgid::kept,     msgid::adopted,
-                                            msgid::config_error, msgid::leftovers_removed};
+    const std::vector<std::string_view> ids{
+        msgid::clat_on, msgid::clat_off, msgid::started,      msgid::stopped,
+        msgid::kept,    msgid::adopted,  msgid::config_error, msgid::leftovers_removed};
     std::set<std::string_view> seen;
     for (auto id : ids) {
         CHECK(id.size() == 32);
