@@ -120,6 +120,8 @@ std::vector<log::Entry> remove_leftovers(KernelOps& kernel) {
         auto q = query_attachment(ifindex);
         if (q && (q->ingress_prog_id != 0 || q->egress_prog_id != 0)) {
             report(detach_filters(ifindex), i->if_name, "tc filters of an earlier run");
+            // Its clsact qdisc too, unless someone else's filters are on it.
+            (void)tc_remove_clsact_if_empty(ifindex);
         }
     }
     return out;

@@ -134,8 +134,11 @@ Status Datapath::attach(int ifindex, uint16_t arphrd_type) {
     if (!created) {
         return std::move(created).error();
     }
-    if (*created && std::find(created_clsact_.begin(), created_clsact_.end(), ifindex) ==
-                        created_clsact_.end()) {
+    // Our filters there already: an earlier run of ours (adopted after a
+    // restart) made the qdisc, so it goes with our last filter too.
+    const bool ours = *created || before->ingress_prog_id != 0 || before->egress_prog_id != 0;
+    if (ours && std::find(created_clsact_.begin(), created_clsact_.end(), ifindex) ==
+                    created_clsact_.end()) {
         created_clsact_.push_back(ifindex);
     }
     // Ingress first: replies are translated back before the first translated

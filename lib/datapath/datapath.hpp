@@ -82,7 +82,8 @@ private:
     Datapath(std::unique_ptr<colatrl_bpf, SkelDeleter> skel, DatapathMaps maps);
     std::unique_ptr<colatrl_bpf, SkelDeleter> skel_;
     DatapathMaps maps_;
-    std::vector<int> created_clsact_; // ifindexes where we created the qdisc
+    std::vector<int>
+        created_clsact_; // ifindexes where we (or a run we took over) created the qdisc
     bool reused_ = false;
     std::string reuse_refused_;
 };

@@ -17,7 +17,7 @@ topo_init
 topo_standard --prefix 2001:db8:1::/64 --pref64 2001:db8:6461::/96 --interval 3600
 daemon_config Pref64Discovery=ra
 daemon_start
-daemon_wait_up wan1 2001:db8:6461::/96 8
+daemon_wait_up wan1 2001:db8:6461::/96 20
 assert_installed_once wan1
 first6=$(dp_field wan1 clat6)
 first4=$(dp_field wan1 clat4)
@@ -28,7 +28,7 @@ daemon_kill9
     echo "note: after kill -9 the state was not all present: $(daemon_state wan1)"
 t0=$(date +%s%N)
 daemon_start
-daemon_wait_up wan1 2001:db8:6461::/96 8
+daemon_wait_up wan1 2001:db8:6461::/96 20
 echo "restart to CLAT on: $((($(date +%s%N) - t0) / 1000000)) ms"
 sleep 2 # let a second pass run; duplicates would show now
 assert_installed_once wan1
@@ -42,7 +42,7 @@ daemon_kill9
 daemon_start
 daemon_kill9
 daemon_start
-daemon_wait_up wan1 2001:db8:6461::/96 8
+daemon_wait_up wan1 2001:db8:6461::/96 20
 sleep 2
 assert_installed_once wan1
 assert_traffic_via wan1
@@ -87,8 +87,11 @@ echo "ok: a start on a bad configuration removed the kept CLAT: $(grep -c remove
 
 daemon_config Pref64Discovery=ra
 daemon_start
-daemon_wait_up wan1 2001:db8:6461::/96 8
+daemon_wait_up wan1 2001:db8:6461::/96 20
 LAST_CLAT6=$(dp_field wan1 clat6)
 daemon_stop
 assert_nothing_left
+# The clsact qdisc an earlier run made goes with the last filter of a later one.
+left=$(hx tc qdisc show dev wan1 | grep clsact)
+[ -z "$left" ] || topo_fail "clsact qdisc left on wan1 after the last stop: $left"
 echo PASS
