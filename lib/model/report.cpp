@@ -21,6 +21,8 @@ std::string_view off_reason_id(OffReason r) {
         return "no_ipv6_prefix";
     case OffReason::native_ipv4:
         return "native_ipv4";
+    case OffReason::other_clat:
+        return "other_clat";
     case OffReason::mode_off:
         return "mode_off";
     case OffReason::no_pref64:
