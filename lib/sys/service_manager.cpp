@@ -39,7 +39,7 @@ public:
     }
 
 private:
-    sd_bus_error e_ = SD_BUS_ERROR_NULL;
+    sd_bus_error e_{}; // = SD_BUS_ERROR_NULL (a C compound literal)
 };
 
 } // namespace
