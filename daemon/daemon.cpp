@@ -3,6 +3,7 @@
 
 #include "apply/adopt.hpp"
 #include "apply/applier_ops.hpp"
+#include "base/message_id.hpp"
 #include "clat/secret.hpp"
 #include "datapath/datapath.hpp"
 #include "dns64/dns64_resolver.hpp"
@@ -11,6 +12,7 @@
 #include "rtnl/kernel_ops.hpp"
 #include "sys/log.hpp"
 #include "sys/procsys.hpp"
+#include "sys/service_manager.hpp"
 
 #include "colatrl_build_config.h"
 
@@ -27,6 +29,16 @@ namespace colatrl {
 namespace {
 
 constexpr std::chrono::seconds kRetryMax{30};
+// How long an adopted datapath's PREF64 stands in for the RA/DNS64 answer
+// after a restart (RFC 4861 section 6.3.7: up to 3 Router Solicitations, 4 s
+// apart, the first after up to 1 s).
+constexpr std::chrono::seconds kAdoptedPref64Grace{10};
+// How long a SIGTERM waits for systemd to say which job stops us.
+constexpr std::chrono::milliseconds kJobQueryTimeout{1500};
+
+log::Field message_id(std::string_view id) {
+    return {std::string(logfield::message_id), std::string(id)};
+}
 
 } // namespace
 
@@ -60,13 +72,13 @@ Status Daemon::setup() {
     sd_event* e = event_.get();
     sigset_t mask;
     sigemptyset(&mask);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR2}) {
         sigaddset(&mask, sig);
     }
     if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
-        return sys_error(errno, "blocking SIGTERM, SIGINT, SIGHUP");
+        return sys_error(errno, "blocking SIGTERM, SIGINT, SIGHUP, SIGUSR2");
     }
-    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR2}) {
         auto s = add_signal(e, sig, on_signal, this, "signal");
         if (!s) {
             return std::move(s).error();
@@ -84,11 +96,27 @@ Status Daemon::setup() {
     }
     inputs_.secret = std::move(*secret);
 
-    auto dp = Datapath::open();
+    // The maps of the previous run of the service, if it left them in the fd
+    // store: the new programs share them, so the adoption needs no privilege
+    // to read the running config and nothing is rewritten.
+    ReuseMaps reuse;
+    std::vector<NamedFd> passed = take_passed_fds();
+    for (const auto& f : passed) {
+        if (f.name == kFdConfigMap) {
+            reuse.config_map_fd = f.fd.get();
+        } else if (f.name == kFdCounters) {
+            reuse.counters_fd = f.fd.get();
+        } else {
+            log::write(log::warning, {}, "ignoring an unknown fd passed by systemd: " + f.name);
+        }
+    }
+    auto dp = Datapath::open(reuse);
     if (!dp) {
         return std::move(dp).error();
     }
     datapath_ = std::move(*dp);
+    passed.clear(); // the datapath holds its own dups
+    use_fd_store();
     auto k = KernelOps::open();
     if (!k) {
         return std::move(k).error();
@@ -140,7 +168,8 @@ Status Daemon::setup() {
 }
 
 int Daemon::run() {
-    log::write(log::info, {}, "colatrld " COLATRL_VERSION " started");
+    const log::Field id = message_id(msgid::started);
+    log::write(log::info, {}, "colatrld " COLATRL_VERSION " started", {&id, 1});
     sd_notify(0, "STATUS=Reading the network state");
     const int r = sd_event_loop(event_.get());
     if (r < 0) {
@@ -190,8 +219,32 @@ void Daemon::mark_dirty(bool changed) {
 
 // --- the work ---
 
+void Daemon::use_fd_store() {
+    if (datapath_->reused_maps()) {
+        log::write(log::info, {}, "reusing the BPF maps of the previous run");
+        return; // they are in the store already
+    }
+    if (!datapath_->reuse_refused().empty()) {
+        log::write(log::notice, {},
+                   "not reusing the BPF maps of the previous run: " + datapath_->reuse_refused());
+    }
+    if (!under_service_manager()) {
+        return;
+    }
+    remove_stored_fds(kFdConfigMap);
+    remove_stored_fds(kFdCounters);
+    for (auto [name, fd] : {std::pair{kFdConfigMap, datapath_->maps().config_map_fd()},
+                            std::pair{kFdCounters, datapath_->maps().counters_fd()}}) {
+        if (auto st = store_fd(name, fd); !st) {
+            // Only a restart loses: it adopts without the maps (with a DAD).
+            log::write(log::warning, {}, st.error().message);
+        }
+    }
+}
+
 void Daemon::adopt_leftovers() {
-    auto plan = colatrl::adopt_leftovers(*kernel_, *applier_, model_.links);
+    auto plan = colatrl::adopt_leftovers(*kernel_, *applier_, model_.links,
+                                         datapath_->reused_maps() ? &datapath_->maps() : nullptr);
     if (!plan) {
         log::write(log::warning, {}, plan.error().message);
         return;
@@ -207,6 +260,14 @@ void Daemon::adopt_leftovers() {
     }
     for (const auto& [ifindex, c] : plan->clat6) {
         inputs_.clat6.try_emplace(ifindex, c);
+    }
+    // The adopted /32s are ours, not addresses someone else uses.
+    for (const auto& [ifindex, l] : applier_->installed()) {
+        inputs_.own4[ifindex] = l.addrs4;
+    }
+    const auto until = Clock::now() + kAdoptedPref64Grace;
+    for (const auto& [ifindex, prefix] : plan->pref64) {
+        inputs_.adopted_pref64.insert_or_assign(ifindex, AdoptedPref64{prefix, until});
     }
 }
 
@@ -250,6 +311,7 @@ void Daemon::converge() {
     ops_->collect_garbage();
     const auto now = Clock::now();
     model_.expire(now);
+    std::erase_if(inputs_.adopted_pref64, [now](const auto& kv) { return kv.second.until <= now; });
     refresh_ipv6_mtus();
     DesiredState next = derive(model_, config_, inputs_, now);
     log_changes(next);
@@ -299,7 +361,13 @@ void Daemon::log_changes(const DesiredState& next) {
 
 void Daemon::schedule_timers(bool retry) {
     expiry_timer_.reset();
-    if (auto t = model_.next_expiry()) {
+    auto t = model_.next_expiry();
+    for (const auto& [ifindex, a] : inputs_.adopted_pref64) {
+        if (!t || a.until < *t) {
+            t = a.until;
+        }
+    }
+    if (t) {
         auto timer = timer_at(event_.get(), *t, on_timer, this, "pref64-expiry");
         if (timer) {
             expiry_timer_ = std::move(*timer);
@@ -387,8 +455,9 @@ Status Daemon::reload() {
         c = Config{};
     }
     if (!c) {
+        const log::Field id = message_id(msgid::config_error);
         log::write(log::err, {},
-                   "reload refused, keeping the old configuration: " + c.error().message);
+                   "reload refused, keeping the old configuration: " + c.error().message, {&id, 1});
         return std::move(c).error();
     }
     if (*c == config_) {
@@ -402,25 +471,68 @@ Status Daemon::reload() {
     return {};
 }
 
-void Daemon::stop() {
+ExitAction Daemon::decide_exit(ExitSignal sig) {
+    std::optional<std::string> job;
+    if (sig == ExitSignal::terminate && under_service_manager()) {
+        auto j = own_unit_job_type(kJobQueryTimeout);
+        if (j) {
+            job = std::move(*j);
+            log::write(log::debug, {},
+                       "systemd job on our unit: " + (job->empty() ? "none" : *job));
+        } else {
+            log::write(log::warning, {},
+                       "cannot ask systemd whether this is a restart, removing the CLAT: " +
+                           j.error().message);
+        }
+    }
+    return exit_action(sig, job ? std::optional<std::string_view>(*job) : std::nullopt);
+}
+
+void Daemon::stop(ExitSignal sig) {
     stopping_ = true;
-    sd_notify(0, "STOPPING=1\nSTATUS=Removing the CLAT");
+    const ExitAction action = decide_exit(sig);
+    const bool keep = action == ExitAction::keep;
+    sd_notify(0, keep ? "STOPPING=1\nSTATUS=Exiting, the CLAT stays for the next run"
+                      : "STOPPING=1\nSTATUS=Removing the CLAT");
     publish_status(false);
     if (auto s = set_enabled(defer_.get(), SD_EVENT_OFF); !s) {
         log::write(log::warning, {}, s.error().message); // stopping_ keeps it idle anyway
     }
     resolver_->stop();
-    ApplyResult res = applier_->remove_all();
-    for (const auto& e : res.events) {
-        log::write(e.log);
-    }
-    for (const auto& [ifindex, p] : last_.links) {
-        if (p.active()) {
-            log::write(log::info, p.name, "CLAT off: stopping");
+    if (keep) {
+        // Programs, maps (held by the filters and the fd store), the CLAT
+        // IPv4 address and the route stay and keep translating; the next run
+        // adopts them. Only the anycast join ends with its socket, and the
+        // next run makes it again at once (no DAD: the address is adopted).
+        for (const auto& [ifindex, p] : last_.links) {
+            if (p.active()) {
+                std::vector<log::Field> f = plan_fields(p);
+                f.front() = message_id(msgid::kept);
+                log::write(log::info, p.name, "CLAT left in place for the next run", f);
+            }
+        }
+    } else {
+        ApplyResult res = applier_->remove_all();
+        for (const auto& e : res.events) {
+            log::write(e.log);
+        }
+        for (const auto& [ifindex, p] : last_.links) {
+            if (p.active()) {
+                const std::vector<log::Field> f{message_id(msgid::clat_off),
+                                                {std::string(logfield::state), "off"},
+                                                {std::string(logfield::off_reason), "stopping"}};
+                log::write(log::info, p.name, "CLAT off: stopping", f);
+            }
+        }
+        if (under_service_manager()) {
+            remove_stored_fds(kFdConfigMap);
+            remove_stored_fds(kFdCounters);
         }
     }
     monitor_->detach();
-    log::write(log::info, {}, "stopped");
+    const log::Field id = message_id(keep ? msgid::kept : msgid::stopped);
+    log::write(log::info, {}, keep ? "exiting, the CLAT stays for the next run" : "stopped",
+               {&id, 1});
     if (int r = sd_event_exit(event_.get(), 0); r < 0) {
         log::write(log::err, {}, sys_error(r, "sd_event_exit").message);
     }
@@ -431,7 +543,7 @@ int Daemon::on_signal(sd_event_source*, const signalfd_siginfo* si, void* userda
     if (si->ssi_signo == SIGHUP) {
         (void)self->reload(); // logged; the old configuration stays
     } else if (!self->stopping_) {
-        self->stop();
+        self->stop(si->ssi_signo == SIGUSR2 ? ExitSignal::handover : ExitSignal::terminate);
     }
     return 0;
 }

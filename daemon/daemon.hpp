@@ -2,7 +2,9 @@
 // colatrld's event loop: netlink events fill the network model, a deferred
 // event source derives the desired state and applies it (never inside a
 // netlink callback), timers handle PREF64 expiry and retries, signals stop
-// (SIGTERM/SIGINT: remove everything) and reload (SIGHUP). Wiring only: what
+// (SIGTERM/SIGINT: remove everything, unless systemd is restarting the unit;
+// SIGUSR2: exit leaving the CLAT for the next run, lib/apply/exit_policy.hpp)
+// and reload (SIGHUP). Wiring only: what
 // the state should be, what is ours and how it is installed live in lib/.
 //
 //   daemon.cpp         setup, loop, signals, converge, timers, sd_notify
@@ -11,6 +13,7 @@
 #pragma once
 
 #include "apply/applier.hpp"
+#include "apply/exit_policy.hpp"
 #include "bus/bus_service.hpp"
 #include "config/config.hpp"
 #include "model/derive.hpp"
@@ -24,6 +27,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct signalfd_siginfo;
@@ -34,6 +38,11 @@ class Datapath;
 class KernelOps;
 class RealApplyOps;
 class Dns64Resolver;
+
+// Names of the BPF maps in the service's fd store (FileDescriptorStoreMax=
+// in systemd/colatrld.service.in).
+inline constexpr std::string_view kFdConfigMap = "colatrl-config-map";
+inline constexpr std::string_view kFdCounters = "colatrl-counters";
 
 struct DaemonOptions {
     std::string config_path;
@@ -50,7 +59,7 @@ public:
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 
-    // Runs the loop until SIGTERM/SIGINT; returns the exit status.
+    // Runs the loop until SIGTERM/SIGINT/SIGUSR2; returns the exit status.
     int run();
 
 private:
@@ -81,7 +90,9 @@ private:
     void publish_status(bool retry);
     Status reset_statistics();
     std::string describe(const std::map<int, LinkStatus>& links) const;
-    void stop();
+    void stop(ExitSignal sig);
+    ExitAction decide_exit(ExitSignal sig);
+    void use_fd_store();
     void on_dad(int ifindex, const Ipv6Addr& addr, DadStatus status, const std::string& detail);
     void on_dns64(std::optional<Dns64Pref64> result, const std::string& why);
     std::string name_of(int ifindex) const;

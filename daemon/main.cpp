@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // colatrld: command line, configuration, then the event loop (daemon.hpp).
+#include "apply/adopt.hpp"
+#include "base/message_id.hpp"
 #include "colatrl_build_config.h"
 #include "config/config.hpp"
 #include "daemon.hpp"
+#include "rtnl/kernel_ops.hpp"
 #include "sys/log.hpp"
+#include "sys/service_manager.hpp"
 
 #include <getopt.h>
 
@@ -29,6 +33,36 @@ void usage(FILE* out) {
                  "  -h, --help            show this help\n"
                  "  -V, --version         show the version\n",
                  kDefaultConfig, COLATRL_STATEDIR);
+}
+
+// A start that ends on a bad configuration: what an earlier run left in the
+// kernel (kept for a restart, or a crash's remains) would go on translating
+// with nobody following the network, so it goes, and with it the maps that
+// systemd keeps for us.
+void remove_what_an_earlier_run_left() {
+    using namespace colatrl;
+    for (auto& f : take_passed_fds()) {
+        (void)f; // closed here
+    }
+    if (under_service_manager()) {
+        remove_stored_fds(kFdConfigMap);
+        remove_stored_fds(kFdCounters);
+    }
+    auto k = KernelOps::open();
+    if (!k) {
+        log::write(log::debug, {}, "cannot look for leftovers: " + k.error().message);
+        return;
+    }
+    const auto lines = remove_leftovers(*k);
+    for (const auto& e : lines) {
+        log::write(e);
+    }
+    if (!lines.empty()) {
+        const log::Field id{std::string(logfield::message_id),
+                            std::string(msgid::leftovers_removed)};
+        log::write(log::notice, {}, "removed what an earlier run left, as this one cannot start",
+                   {&id, 1});
+    }
 }
 
 } // namespace
@@ -105,7 +139,11 @@ int main(int argc, char** argv) {
         cfg = Config{};
     }
     if (!cfg) {
-        log::write(log::err, {}, cfg.error().message);
+        const log::Field id{std::string(logfield::message_id), std::string(msgid::config_error)};
+        log::write(log::err, {}, cfg.error().message, {&id, 1});
+        if (!check_only) {
+            remove_what_an_earlier_run_left();
+        }
         return kExitConfig;
     }
     if (check_only) {

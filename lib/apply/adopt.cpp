@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "apply/adopt.hpp"
 
+#include "base/message_id.hpp"
 #include "clat/markers.hpp"
 #include "datapath/datapath_config.hpp"
 
@@ -60,9 +61,13 @@ AdoptionPlan plan_adoption(const Leftovers& left, const std::map<int, Link>& lin
         l.stale_filters = true;
         if (dp.config) {
             l.adopted_clat6 = config_clat6(*dp.config);
+            if (dp.in_own_maps) {
+                l.config = dp.config; // shared maps: keep it (and the counters) as it is
+            }
             out.counter_slots.try_emplace(ifindex, dp.config->counter_slot);
             out.clat6.try_emplace(
                 ifindex, Clat6Choice{Ipv6Prefix::make(*l.adopted_clat6, 64), 0, *l.adopted_clat6});
+            out.pref64.try_emplace(ifindex, config_pref64(*dp.config));
         }
     }
     for (auto& [ifindex, l] : out.adopt) {
@@ -77,7 +82,10 @@ AdoptionPlan plan_adoption(const Leftovers& left, const std::map<int, Link>& lin
         if (l.stale_filters) {
             what += " tc filters";
         }
-        out.log.push_back({log::notice, l.name, "adopting what an earlier run left:" + what, {}});
+        out.log.push_back({log::notice,
+                           l.name,
+                           "adopting what an earlier run left:" + what,
+                           {{std::string(logfield::message_id), std::string(msgid::adopted)}}});
     }
     return out;
 }

@@ -28,6 +28,9 @@ namespace colatrl {
 // read from the maps they use.
 struct LeftoverDatapath {
     std::optional<colatrl_config> config;
+    // The config was read from the maps this run's programs use (reused from
+    // the earlier run): it is installed already, nothing to write.
+    bool in_own_maps = false;
 };
 
 struct Leftovers {
@@ -51,6 +54,8 @@ struct AdoptionPlan {
     // The CLAT IPv6 address the programs use, so a PREF64 that changed while
     // no daemon ran does not move it (counted as DAD counter 0 of its /64).
     std::map<int, Clat6Choice> clat6;
+    // The PREF64 the adopted datapath uses (DeriveInputs::adopted_pref64).
+    std::map<int, Ipv6Prefix> pref64;
     std::vector<log::Entry> log;
 };
 
@@ -59,10 +64,19 @@ struct AdoptionPlan {
 AdoptionPlan plan_adoption(const Leftovers& left, const std::map<int, Link>& links);
 
 class KernelOps;
+class DatapathMaps;
 
 // Gathers, removes the stale routes, adopts the rest into `applier`. The
-// plan's log gains a line for each removal that failed.
+// plan's log gains a line for each removal that failed. `reused`: the maps
+// of the earlier run when the datapath was loaded with them (the service
+// manager's fd store); the attached programs' config is read there first.
 Result<AdoptionPlan> adopt_leftovers(KernelOps& kernel, Applier& applier,
-                                     const std::map<int, Link>& links);
+                                     const std::map<int, Link>& links,
+                                     const DatapathMaps* reused = nullptr);
+
+// Removes everything of ours in the kernel (routes, CLAT IPv4 addresses, tc
+// filters on any link) for a start that cannot go on (bad configuration),
+// so no unmaintained CLAT stays behind. One line per removal or failure.
+std::vector<log::Entry> remove_leftovers(KernelOps& kernel);
 
 } // namespace colatrl

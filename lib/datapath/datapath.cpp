@@ -12,6 +12,7 @@
 #include "colatrl.skel.h"
 #pragma GCC diagnostic pop
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <algorithm>
@@ -35,7 +36,28 @@ Datapath::Datapath(ProgFds progs, DatapathMaps maps)
 
 Datapath::~Datapath() = default;
 
-Result<std::unique_ptr<Datapath>> Datapath::open() {
+namespace {
+
+// Why a map of an earlier run cannot stand in for `map` of this build, or "".
+std::string reuse_mismatch(const bpf_map* map, int fd) {
+    bpf_map_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
+        return sys_error(errno, "read BPF map info").message;
+    }
+    const std::string name = bpf_map__name(map);
+    if (name.compare(0, sizeof(info.name) - 1, info.name) != 0 ||
+        info.type != static_cast<uint32_t>(bpf_map__type(map)) ||
+        info.key_size != bpf_map__key_size(map) || info.value_size != bpf_map__value_size(map) ||
+        info.max_entries != bpf_map__max_entries(map)) {
+        return "map " + name + " has another layout (an older version of colatrl?)";
+    }
+    return {};
+}
+
+} // namespace
+
+Result<std::unique_ptr<Datapath>> Datapath::open(ReuseMaps reuse) {
     std::string log;
     LogCapture capture(&log);
 
@@ -46,6 +68,25 @@ Result<std::unique_ptr<Datapath>> Datapath::open() {
             e.message += "\n" + log_tail(log, 20);
         }
         return e;
+    }
+    bool reused = false;
+    std::string refused;
+    if (reuse.config_map_fd >= 0 && reuse.counters_fd >= 0) {
+        refused = reuse_mismatch(skel->maps.config_map, reuse.config_map_fd);
+        if (refused.empty()) {
+            refused = reuse_mismatch(skel->maps.counters, reuse.counters_fd);
+        }
+        if (refused.empty()) {
+            // Both or none: a config map shared with old programs but fresh
+            // counters would be harmless, the other way round confusing.
+            if (int r = bpf_map__reuse_fd(skel->maps.config_map, reuse.config_map_fd); r < 0) {
+                return bpf_error(r, "reuse the config map of the earlier run");
+            }
+            if (int r = bpf_map__reuse_fd(skel->maps.counters, reuse.counters_fd); r < 0) {
+                return bpf_error(r, "reuse the counters map of the earlier run");
+            }
+            reused = true;
+        }
     }
     int err = colatrl_bpf__load(skel.get());
     if (err == -EPERM) {
@@ -83,7 +124,10 @@ Result<std::unique_ptr<Datapath>> Datapath::open() {
         }
         progs[i] = std::move(*fd);
     }
-    return std::unique_ptr<Datapath>(new Datapath(std::move(progs), std::move(*maps)));
+    std::unique_ptr<Datapath> dp(new Datapath(std::move(progs), std::move(*maps)));
+    dp->reused_ = reused;
+    dp->reuse_refused_ = std::move(refused);
+    return dp;
 }
 
 int Datapath::prog_fd(bool egress, LinkVariant variant) const {
@@ -104,8 +148,11 @@ Status Datapath::attach(int ifindex, uint16_t arphrd_type) {
     if (!created) {
         return std::move(created).error();
     }
-    if (*created && std::find(created_clsact_.begin(), created_clsact_.end(), ifindex) ==
-                        created_clsact_.end()) {
+    // Our filters there already: an earlier run of ours (adopted after a
+    // restart) made the qdisc, so it goes with our last filter too.
+    const bool ours = *created || before->ingress_prog_id != 0 || before->egress_prog_id != 0;
+    if (ours && std::find(created_clsact_.begin(), created_clsact_.end(), ifindex) ==
+                    created_clsact_.end()) {
         created_clsact_.push_back(ifindex);
     }
     // Ingress first: replies are translated back before the first translated

@@ -18,9 +18,19 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace colatrl {
+
+// Maps of an earlier run to load the programs with (the fds stay the
+// caller's; -1 = none): the new programs share them, so the config the
+// running programs read stays valid while the new ones take over, and the
+// counters go on. Used only when their type and sizes match this build's.
+struct ReuseMaps {
+    int config_map_fd = -1;
+    int counters_fd = -1;
+};
 
 // One loaded instance of the colatrl programs. Several uplinks share it: the
 // config map is keyed by ifindex, counters by config.counter_slot. Only the
@@ -35,7 +45,11 @@ public:
     // a helper / BTF), Errc::system with sys_errno EPERM (needs root or
     // CAP_BPF+CAP_NET_ADMIN); a load failure message ends with the tail of the
     // verifier log.
-    static Result<std::unique_ptr<Datapath>> open();
+    static Result<std::unique_ptr<Datapath>> open(ReuseMaps reuse = {});
+    // Empty when open() reused the maps it was given (or was given none);
+    // else why they could not be reused.
+    const std::string& reuse_refused() const noexcept { return reuse_refused_; }
+    bool reused_maps() const noexcept { return reused_; }
     ~Datapath();
     Datapath(const Datapath&) = delete;
     Datapath& operator=(const Datapath&) = delete;
@@ -70,7 +84,10 @@ private:
     Datapath(ProgFds progs, DatapathMaps maps);
     ProgFds progs_;
     DatapathMaps maps_;
-    std::vector<int> created_clsact_; // ifindexes where we created the qdisc
+    std::vector<int>
+        created_clsact_; // ifindexes where we (or a run we took over) created the qdisc
+    bool reused_ = false;
+    std::string reuse_refused_;
 };
 
 } // namespace colatrl

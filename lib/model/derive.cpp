@@ -27,6 +27,8 @@ std::string_view to_string(Pref64Source s) {
         return "ra";
     case Pref64Source::dns64:
         return "dns64";
+    case Pref64Source::adopted:
+        return "adopted";
     }
     return "?";
 }
@@ -357,6 +359,12 @@ DesiredState derive(const NetworkModel& model, const Config& config, const Deriv
             set_off(OffReason::native_ipv4);
         }
         auto pc = choose_pref64(model, config, ifindex, now);
+        if (!pc.prefix) {
+            auto a = inputs.adopted_pref64.find(ifindex);
+            if (a != inputs.adopted_pref64.end() && a->second.until > now) {
+                pc = {a->second.prefix, Pref64Source::adopted};
+            }
+        }
         p.pref64 = pc.prefix;
         p.pref64_source = pc.source;
         if (!p.pref64) {
@@ -504,6 +512,12 @@ void remember_choices(DeriveInputs& inputs, const DesiredState& next) {
             prefixes[ifindex] = *p.prefix64;
         }
     }
+    // A stand-in PREF64 goes once a real source spoke or its link left.
+    std::erase_if(inputs.adopted_pref64, [&](const auto& kv) {
+        auto it = next.links.find(kv.first);
+        return it == next.links.end() || (it->second.pref64_source != Pref64Source::adopted &&
+                                          it->second.pref64_source != Pref64Source::none);
+    });
     inputs.counter_slots = std::move(slots);
     inputs.clat4 = std::move(clat4);
     inputs.prefix64 = std::move(prefixes);

@@ -41,7 +41,9 @@
 
 namespace colatrl {
 
-enum class Pref64Source { none, config, ra, dns64 };
+// adopted: the PREF64 an earlier run's datapath uses, standing in for a short
+// while after a restart until RA or DNS64 speak (daemon/daemon.cpp).
+enum class Pref64Source { none, config, ra, dns64, adopted };
 std::string_view to_string(Pref64Source s);
 
 // Why the CLAT is off on a link (none = it is on).
@@ -112,6 +114,13 @@ struct Clat6Choice {
 
 // Inputs the derivation needs besides model and config: things the daemon
 // remembers between runs so results stay stable.
+// A PREF64 taken over with an earlier run's datapath, valid until `until`.
+struct AdoptedPref64 {
+    Ipv6Prefix prefix;
+    Clock::time_point until;
+    bool operator==(const AdoptedPref64&) const = default;
+};
+
 struct DeriveInputs {
     std::vector<uint8_t> secret;                                // for derive_clat_ipv6
     std::map<std::pair<int, Ipv6Prefix>, uint32_t> dad_counter; // bumped on DAD conflict
@@ -124,6 +133,11 @@ struct DeriveInputs {
     // option lands; the daemon reads it on netlink events). Absent = use the
     // link MTU.
     std::map<int, uint32_t> ipv6_mtu;
+    // After a restart the kernel holds no RA PREF64 to read back, and the RS
+    // answer or DNS64 reply comes only later: until then (or `until`) the
+    // adopted datapath's PREF64 keeps the CLAT on instead of tearing down.
+    // Used only when no allowed source has one; dropped once one has.
+    std::map<int, AdoptedPref64> adopted_pref64;
 };
 
 DesiredState derive(const NetworkModel& model, const Config& config, const DeriveInputs& inputs,

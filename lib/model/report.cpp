@@ -1,7 +1,70 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "model/report.hpp"
 
+#include "base/message_id.hpp"
+
 namespace colatrl {
+
+std::string_view off_reason_id(OffReason r) {
+    switch (r) {
+    case OffReason::none:
+        return "none";
+    case OffReason::not_selected:
+        return "not_selected";
+    case OffReason::link_down:
+        return "link_down";
+    case OffReason::no_ipv6_route:
+        return "no_ipv6_route";
+    case OffReason::no_ipv6_gateway:
+        return "no_ipv6_gateway";
+    case OffReason::no_ipv6_prefix:
+        return "no_ipv6_prefix";
+    case OffReason::native_ipv4:
+        return "native_ipv4";
+    case OffReason::other_clat:
+        return "other_clat";
+    case OffReason::mode_off:
+        return "mode_off";
+    case OffReason::no_pref64:
+        return "no_pref64";
+    case OffReason::no_clat_ipv4:
+        return "no_clat_ipv4";
+    case OffReason::no_counter_slot:
+        return "no_counter_slot";
+    case OffReason::unsupported_link:
+        return "unsupported_link";
+    case OffReason::invalid_config:
+        return "invalid_config";
+    }
+    return "unknown";
+}
+
+namespace {
+
+log::Field field(std::string_view name, std::string value) {
+    return {std::string(name), std::move(value)};
+}
+
+} // namespace
+
+std::vector<log::Field> plan_fields(const LinkPlan& p) {
+    std::vector<log::Field> f;
+    f.push_back(
+        field(logfield::message_id, std::string(p.active() ? msgid::clat_on : msgid::clat_off)));
+    f.push_back(field(logfield::state, p.active() ? "on" : "off"));
+    if (!p.active()) {
+        f.push_back(field(logfield::off_reason, std::string(off_reason_id(p.off))));
+    }
+    if (p.pref64) {
+        f.push_back(field(logfield::pref64, p.pref64->str()));
+        f.push_back(field(logfield::pref64_source, std::string(to_string(p.pref64_source))));
+    }
+    if (p.active()) {
+        f.push_back(field(logfield::clat_ipv4, p.clat4.str()));
+        f.push_back(field(logfield::clat_ipv6, p.clat6.str()));
+    }
+    return f;
+}
 
 bool noteworthy(OffReason r) {
     switch (r) {
@@ -29,11 +92,16 @@ std::vector<log::Entry> describe_changes(const DesiredState& before, const Desir
             continue;
         }
         const bool loud = p.active() || (was && old->second.active()) || noteworthy(p.off);
-        out.push_back({loud ? log::info : log::debug, p.name, std::move(text), {}});
+        out.push_back({loud ? log::info : log::debug, p.name, std::move(text), plan_fields(p)});
     }
     for (const auto& [ifindex, p] : before.links) {
         if (after.links.count(ifindex) == 0 && p.active()) {
-            out.push_back({log::info, p.name, "CLAT off: link gone", {}});
+            out.push_back(
+                {log::info,
+                 p.name,
+                 "CLAT off: link gone",
+                 {field(logfield::message_id, std::string(msgid::clat_off)),
+                  field(logfield::state, "off"), field(logfield::off_reason, "link_gone")}});
         }
     }
     return out;

@@ -10,12 +10,22 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace colatrl {
 
 // Off reasons worth an info line even for a link that never had a CLAT.
 bool noteworthy(OffReason r);
+
+// The machine-readable name of an off reason (COLATRL_OFF_REASON=), stable
+// across versions unlike the wording of to_string().
+std::string_view off_reason_id(OffReason r);
+
+// The journal fields of a link's state (docs/journal.md): MESSAGE_ID= of
+// "CLAT on"/"CLAT off", COLATRL_STATE=, COLATRL_OFF_REASON= when off,
+// COLATRL_PREF64= (+ _SOURCE) when known, the CLAT addresses when on.
+std::vector<log::Field> plan_fields(const LinkPlan& p);
 
 // One entry per link whose plan changed from `before` to `after` (info when
 // the CLAT is or was on there, or the reason is noteworthy; else debug), and

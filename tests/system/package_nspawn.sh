@@ -10,11 +10,14 @@
 #     systemd-nspawn inside the host namespace of the test topology (router
 #     with RA PREF64 + TAYGA NAT64, IPv4 server), and installs the package;
 #  3. checks from inside: the unit active (running) with READY sent, the state
-#     change in the journal with its fields, IPv4 to the server through the
-#     CLAT, colatrlctl over the system bus; measures the pings lost at 100 Hz
-#     across `systemctl restart` and a reinstall (upgrade path); `systemctl stop` leaves no route, address or
-#     filter; a bad configuration fails the start with the error in the journal
-#     and no restart loop; `apt-get purge` leaves nothing.
+#     change in the journal with its fields (INTERFACE=, COLATRL_STATE=,
+#     COLATRL_PREF64=, MESSAGE_ID=), IPv4 to the server through the CLAT,
+#     colatrlctl over the system bus; no ping lost at 100 Hz across `systemctl
+#     restart` and a reinstall (upgrade path), the new run reusing the old
+#     run's BPF maps from the fd store; `systemctl stop` leaves no route,
+#     address or filter; a restart into a bad configuration fails with the
+#     error in the journal, no restart loop, and removes the CLAT the old run
+#     left for it; `apt-get purge` leaves nothing.
 #
 # SKIP (77) without root, nspawn, debootstrap, the build dependencies or (on
 # the first run, which downloads the root) network access to the mirror.
@@ -190,6 +193,17 @@ echo "ok: CLAT on $UPLINK: $(dp_config "$UPLINK")"
 on_line=$(cx journalctl -u colatrld.service INTERFACE="$UPLINK" -o cat | grep -m1 'CLAT on')
 [ -n "$on_line" ] || topo_fail "no 'CLAT on' line with INTERFACE=$UPLINK in the journal: $(cx journalctl -u colatrld -o cat | tr '\n' '|')"
 echo "ok: journal (INTERFACE=$UPLINK): $on_line"
+# ... and its structured fields (ids: lib/base/message_id.hpp, docs/journal.md).
+msgid() { sed -n "s/.* $1 = \"\([0-9a-f]\{32\}\)\".*/\1/p" "$SRC/lib/base/message_id.hpp"; }
+MSGID_ON=$(msgid clat_on)
+[ -n "$MSGID_ON" ] || topo_fail "no clat_on id in lib/base/message_id.hpp"
+cx journalctl -u colatrld.service MESSAGE_ID="$MSGID_ON" -o verbose >"$NSPAWN_DIR/verbose.txt" 2>&1
+for want in "MESSAGE_ID=$MSGID_ON" "INTERFACE=$UPLINK" COLATRL_STATE=on "COLATRL_PREF64=$PREF64" \
+    COLATRL_PREF64_SOURCE=ra "COLATRL_CLAT_IPV6=$LAST_CLAT6" "MESSAGE=$UPLINK: CLAT on:"; do
+    grep -q "^ *$want" "$NSPAWN_DIR/verbose.txt" ||
+        topo_fail "journalctl -u colatrld -o verbose lacks $want: $(head -c 2000 "$NSPAWN_DIR/verbose.txt")"
+done
+echo "ok: journal fields: $(grep -o 'COLATRL_[A-Z0-9_]*=[^ ]*' "$NSPAWN_DIR/verbose.txt" | sort -u | paste -sd' ')"
 
 cx ping -4 -n -c 3 -i 0.2 -W 2 "$TOPO_SERVER4" >"$NSPAWN_DIR/ping3.out" 2>&1 ||
     { cat "$NSPAWN_DIR/ping3.out" >&2; topo_fail "IPv4 ping from the container to $TOPO_SERVER4"; }
@@ -207,36 +221,52 @@ echo "$out" | grep -q "State: active" || topo_fail "colatrlctl status in the con
 echo "ok: colatrlctl status over the container's system bus (name owned by user colatrl)"
 phase_end "install and first checks"
 
-# Restart and upgrade: measured, not yet asserted (colatrld removes the CLAT
-# on SIGTERM and the new start needs a DAD); once a restart keeps the
-# datapath, assert LOST = 0 after each.
+# Restart and upgrade lose no packet: on SIGTERM colatrld learns from systemd
+# that a restart job stops it and leaves the CLAT translating; the new run
+# gets the BPF maps back from the fd store and adopts it all without a DAD.
 measure_loss "systemctl restart colatrld" cx systemctl restart colatrld.service
 assert_running
+[ "$LOST" -eq 0 ] || topo_fail "$LOST pings lost across systemctl restart (want 0); journal: $(cx journalctl -u colatrld -n 30 -o cat | tr '\n' '|')"
+this_run() { cx journalctl -u colatrld.service _SYSTEMD_INVOCATION_ID="$(unit_prop InvocationID)" -o cat; }
+this_run | grep -q 'reusing the BPF maps of the previous run' ||
+    topo_fail "the restarted run did not get the maps from the fd store: $(this_run | tr '\n' '|')"
+this_run | grep -q 'adopting what an earlier run left: route address tc filters' ||
+    topo_fail "the restarted run did not adopt the CLAT: $(this_run | tr '\n' '|')"
+this_run | grep -q 'DAD for' && topo_fail "the restarted run ran a DAD"
+echo "ok: systemctl restart lost no ping; the new run reused the maps and adopted the CLAT"
 measure_loss "reinstall of the same package (upgrade path)" \
     cx env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall "/root/$(basename "$DEB")"
 assert_running
+[ "$LOST" -eq 0 ] || topo_fail "$LOST pings lost across a reinstall of the package (want 0)"
+echo "ok: the reinstall (upgrade path) lost no ping"
 assert_installed_once "$UPLINK"
 export LAST_CLAT6=$(dp_field "$UPLINK" clat6)
 
 # Stop removes everything.
 cx systemctl stop colatrld.service || topo_fail "systemctl stop colatrld"
 assert_clat_removed "systemctl stop"
+cx systemctl start colatrld.service || topo_fail "start after stop"
+assert_running
+daemon_wait_up "$UPLINK" "$PREF64" 20
+export LAST_CLAT6=$(dp_field "$UPLINK" clat6)
 
-# A bad configuration: the start fails with the file's error in the journal,
-# exit 78 ends it (RestartPreventExitStatus=), no restart loop.
+# A restart into a bad configuration: the old run leaves the CLAT for its
+# successor, which fails with the file's error in the journal, exit 78 ends
+# it (RestartPreventExitStatus=, no restart loop), and it removes what it
+# would have adopted (nobody would follow the network for it).
 cx cp /etc/colatrl/colatrld.conf /root/colatrld.conf.good
 printf '[CLAT]\nMode=sometimes\n' | cx tee /etc/colatrl/colatrld.conf >/dev/null
-if cx systemctl start colatrld.service 2>/dev/null; then
-    topo_fail "systemctl start succeeded with a bad configuration"
+if cx systemctl restart colatrld.service 2>/dev/null; then
+    topo_fail "systemctl restart succeeded with a bad configuration"
 fi
 sleep 5 # more than RestartSec=2s twice: a restart loop would show now
 [ "$(unit_prop ActiveState)" = failed ] || topo_fail "with a bad configuration colatrld.service is $(unit_prop ActiveState), not failed"
 [ "$(unit_prop ExecMainStatus)" = 78 ] || topo_fail "exit status $(unit_prop ExecMainStatus), not 78"
 [ "$(unit_prop NRestarts)" = 0 ] || topo_fail "restarted $(unit_prop NRestarts) times with a bad configuration"
-err=$(cx journalctl -u colatrld.service _SYSTEMD_INVOCATION_ID="$(unit_prop InvocationID)" -o cat |
-    grep -m1 '/etc/colatrl/colatrld.conf:2: ')
+err=$(this_run | grep -m1 '/etc/colatrl/colatrld.conf:2: ')
 [ -n "$err" ] || topo_fail "the configuration error is not in the journal: $(cx journalctl -u colatrld -n 10 -o cat | tr '\n' '|')"
-echo "ok: bad configuration: start failed (status 78, no restart); journal: $err"
+assert_clat_removed "a restart into a bad configuration"
+echo "ok: bad configuration: restart failed (status 78, no restart); journal: $err"
 cx cp /root/colatrld.conf.good /etc/colatrl/colatrld.conf
 cx systemctl start colatrld.service || topo_fail "start after restoring the configuration"
 assert_running

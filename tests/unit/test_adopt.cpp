@@ -60,6 +60,27 @@ TEST_CASE("a crashed run's CLAT is adopted whole, without a new DAD", "[adopt]")
     CHECK(plan.log[0].message == "adopting what an earlier run left: route address tc filters");
 }
 
+TEST_CASE("in maps shared with the earlier run the config stays as it is", "[adopt]") {
+    Leftovers left;
+    left.routes = {our_route(2, "192.0.0.2")};
+    left.addrs = {Addr{2, A4("192.0.0.2"), 32}};
+    auto cfg = make_datapath_config(A4("192.0.0.2"), A6("2001:db8:1::c1"), test::P("64:ff9b::/96"),
+                                    1500, false, 5);
+    REQUIRE(cfg);
+    // Read from another run's maps: our maps are empty, the config must be written.
+    left.datapath[2] = LeftoverDatapath{*cfg, false};
+    CHECK_FALSE(plan_adoption(left, links()).adopt.at(2).config);
+    // Read from the maps this run reuses: installed already (no rewrite, no
+    // counter reset), still no DAD.
+    left.datapath[2] = LeftoverDatapath{*cfg, true};
+    const auto plan = plan_adoption(left, links());
+    const InstalledLink& l = plan.adopt.at(2);
+    REQUIRE(l.config);
+    CHECK(same_config(*l.config, *cfg));
+    CHECK(l.adopted_clat6 == A6("2001:db8:1::c1"));
+    CHECK(plan.log.at(0).fields.at(0).name == "MESSAGE_ID");
+}
+
 TEST_CASE("leftovers that are not what we install are removed, with a reason", "[adopt]") {
     Leftovers left;
     auto other_table = our_route(2, "192.0.0.2");

@@ -133,6 +133,35 @@ TEST_CASE("PREF64 expiry withdraws it", "[derive]") {
     CHECK(plan(derive(m, Config{}, inputs(), expiry + 60s), 2).off == OffReason::no_pref64);
 }
 
+TEST_CASE("an adopted PREF64 stands in until a source speaks or it runs out", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10", "fe80::1", nullptr); // restarted: no RA yet
+    auto in = inputs();
+    CHECK(plan(derive(m, Config{}, in, t0), 2).off == OffReason::no_pref64);
+    in.adopted_pref64[2] = AdoptedPref64{p6("2001:db8:6464::/96"), t0 + 10s};
+    const auto adopted = plan(derive(m, Config{}, in, t0), 2);
+    REQUIRE(adopted.active());
+    CHECK(adopted.pref64_source == Pref64Source::adopted);
+    CHECK(adopted.pref64 == p6("2001:db8:6464::/96"));
+    // The same PREF64 from the RA later: the same CLAT addresses (no new DAD).
+    m.update_ra_pref64(2, v6("fe80::1"), p6("2001:db8:6464::/96"), 1800s, t0);
+    auto with_ra = derive(m, Config{}, in, t0 + 1s);
+    CHECK(plan(with_ra, 2).pref64_source == Pref64Source::ra);
+    CHECK(plan(with_ra, 2).clat6 == adopted.clat6);
+    CHECK(same_config(plan(with_ra, 2).dp, adopted.dp));
+    remember_choices(in, with_ra);
+    CHECK(in.adopted_pref64.empty());
+    // Without any source it runs out.
+    NetworkModel bare;
+    add_uplink(bare, 2, "eth0", "2001:db8:1::10", "fe80::1", nullptr);
+    in.adopted_pref64[2] = AdoptedPref64{p6("2001:db8:6464::/96"), t0 + 10s};
+    CHECK(plan(derive(bare, Config{}, in, t0 + 10s), 2).off == OffReason::no_pref64);
+    // A configured Pref64= is never overridden.
+    Config c;
+    c.pref64 = p6("2001:db8:cafe::/96");
+    CHECK(plan(derive(bare, c, in, t0), 2).pref64_source == Pref64Source::config);
+}
+
 TEST_CASE("newest announced RA PREF64 wins and refreshes do not flap", "[derive]") {
     NetworkModel m;
     add_uplink(m, 2, "eth0", "2001:db8:1::10"); // old prefix first seen at t0 - 10s

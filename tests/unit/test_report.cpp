@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // What the daemon says about a derived state: log lines, STATUS=, DNS64 need.
+#include "base/message_id.hpp"
 #include "model/report.hpp"
 #include "plans.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
 
 using namespace colatrl;
 using colatrl::test::state;
@@ -80,4 +86,59 @@ TEST_CASE("DNS64 discovery only where no RA PREF64 serves a connected link", "[r
     c.pref64.reset();
     c.discover_dns64 = false;
     CHECK(dns64_wanted(state({dns}), c) == std::nullopt);
+}
+
+namespace {
+
+std::string field_of(const log::Entry& e, const std::string& name) {
+    for (const auto& f : e.fields) {
+        if (f.name == name) {
+            return f.value;
+        }
+    }
+    return "<none>";
+}
+
+} // namespace
+
+TEST_CASE("change lines carry the state as journal fields", "[report]") {
+    auto lines = describe_changes({}, state({on(2, "eth0"), off(4, "eth2", OffReason::no_pref64)}));
+    REQUIRE(lines.size() == 2);
+    CHECK(field_of(lines[0], "MESSAGE_ID") == msgid::clat_on);
+    CHECK(field_of(lines[0], "COLATRL_STATE") == "on");
+    CHECK(field_of(lines[0], "COLATRL_PREF64") == "64:ff9b::/96");
+    CHECK(field_of(lines[0], "COLATRL_PREF64_SOURCE") == "ra");
+    CHECK(field_of(lines[0], "COLATRL_CLAT_IPV4") == "192.0.0.2");
+    CHECK(field_of(lines[0], "COLATRL_CLAT_IPV6") == "2001:db8:1::c1");
+    CHECK(field_of(lines[0], "COLATRL_OFF_REASON") == "<none>");
+    CHECK(field_of(lines[1], "MESSAGE_ID") == msgid::clat_off);
+    CHECK(field_of(lines[1], "COLATRL_STATE") == "off");
+    CHECK(field_of(lines[1], "COLATRL_OFF_REASON") == "no_pref64");
+    CHECK(field_of(lines[1], "COLATRL_CLAT_IPV4") == "<none>");
+    lines = describe_changes(state({on(2, "eth0")}), {});
+    REQUIRE(lines.size() == 1);
+    CHECK(field_of(lines[0], "COLATRL_OFF_REASON") == "link_gone");
+    CHECK(field_of(lines[0], "MESSAGE_ID") == msgid::clat_off);
+}
+
+TEST_CASE("off reasons have distinct machine names", "[report]") {
+    std::set<std::string_view> seen;
+    for (int r = 0; r <= static_cast<int>(OffReason::invalid_config); ++r) {
+        const auto id = off_reason_id(static_cast<OffReason>(r));
+        CHECK(id != "unknown");
+        CHECK(id.find(' ') == std::string_view::npos);
+        CHECK(seen.insert(id).second);
+    }
+}
+
+TEST_CASE("MESSAGE_IDs are 128-bit lower-case hex and distinct", "[report]") {
+    const std::vector<std::string_view> ids{
+        msgid::clat_on, msgid::clat_off, msgid::started,      msgid::stopped,
+        msgid::kept,    msgid::adopted,  msgid::config_error, msgid::leftovers_removed};
+    std::set<std::string_view> seen;
+    for (auto id : ids) {
+        CHECK(id.size() == 32);
+        CHECK(id.find_first_not_of("0123456789abcdef") == std::string_view::npos);
+        CHECK(seen.insert(id).second);
+    }
 }

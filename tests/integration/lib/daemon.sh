@@ -41,18 +41,52 @@ daemon_start() {
 }
 
 # SIGTERM and wait (bounded); fails unless it exits 0.
-daemon_stop() {
-    kill -TERM "$COLATRLD_PID" || topo_fail "colatrld not running at stop"
+daemon_stop() { daemon_signal_exit TERM; }
+
+# SIGUSR2: colatrld exits leaving the CLAT in place for the next run (what a
+# systemd restart does on SIGTERM); fails unless it exits 0.
+daemon_handover() { daemon_signal_exit USR2; }
+
+daemon_signal_exit() {
+    local sig=$1
+    kill -"$sig" "$COLATRLD_PID" || topo_fail "colatrld not running at SIG$sig"
     local i rc
     for i in $(seq 1 100); do
         kill -0 "$COLATRLD_PID" 2>/dev/null || break
         sleep 0.1
     done
-    kill -0 "$COLATRLD_PID" 2>/dev/null && topo_fail "colatrld did not exit within 10 s of SIGTERM"
+    kill -0 "$COLATRLD_PID" 2>/dev/null && topo_fail "colatrld did not exit within 10 s of SIG$sig"
     wait "$COLATRLD_PID"
     rc=$?
-    [ "$rc" -eq 0 ] || topo_fail "colatrld exited $rc after SIGTERM"
+    [ "$rc" -eq 0 ] || topo_fail "colatrld exited $rc after SIG$sig"
     COLATRLD_PID=""
+}
+
+# Runs CMD... under a 100 Hz IPv4 ping from the host to the IPv4 server,
+# waits for the CLAT to be up on IF again (and one second more), then sets
+# LOST to the pings lost and prints the figures.
+# Usage: ping_loss_during IF WHAT CMD...
+ping_loss_during() {
+    local ifc=$1 what=$2 out="$TOPO_DIR/ping-loss.out"
+    shift 2
+    : >"$out"
+    ip netns exec "$TOPO_HOST" ping -4 -n -q -i 0.01 -W 1 "$TOPO_SERVER4" >"$out" 2>&1 &
+    local ping_pid=$!
+    TOPO_PIDS+=("$ping_pid")
+    sleep 1
+    "$@"
+    daemon_wait_up "$ifc" "" 20
+    sleep 1
+    kill -INT "$ping_pid"
+    wait "$ping_pid"
+    local sent received
+    sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$out")
+    received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$out")
+    if [ -z "$sent" ] || [ -z "$received" ] || [ "$sent" -le 100 ]; then
+        topo_fail "no ping statistics for $what: $(cat "$out")"
+    fi
+    LOST=$((sent - received))
+    echo "measured: $what under a 100 Hz IPv4 ping: $sent sent, $received received, $LOST lost"
 }
 
 daemon_kill9() {
