@@ -417,6 +417,9 @@ topo_two_uplinks() {
     topo_add_router 2 tun
     hx sysctl -qw net.ipv6.conf.wan1.ra_defrtr_metric=600 net.ipv6.conf.wan2.accept_ra_defrtr=0
     hx ip -6 route add default dev wan2 metric 700 || topo_fail "device route on wan2"
+    # Tests cut wan1's carrier by taking router 1's end down; the router keeps
+    # its addresses meanwhile, as an access point does when a station leaves.
+    rx 1 sysctl -qw net.ipv6.conf.lan0.keep_addr_on_down=1
     topo_start_nat64 1
     topo_start_nat64 2
     topo_start_ra 1
