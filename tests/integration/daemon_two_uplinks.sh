@@ -74,6 +74,8 @@ assert_traffic_via wan2
 echo "ok: IPv6 order flipped -> IPv4 via wan2"
 
 LAST_CLAT6=$(dp_field wan1 clat6)
+clat6_2=$(dp_field wan2 clat6)
 daemon_stop
 assert_nothing_left
+anycast_has "$clat6_2" && topo_fail "anycast $clat6_2 left behind on wan2"
 echo PASS
