@@ -33,9 +33,22 @@ attached_variant() {
     hx bpftool prog dump xlated id "$id" 2>/dev/null | sed -n 's/^int \(colatrl_[a-z_]*\)(.*/\1/p' | head -n 1
 }
 
+# Every DAD probe (Neighbor Solicitation from ::) that reaches the router.
+rx 1 nft -f - <<'EOF' || topo_fail "nft DAD counter in router1"
+table ip6 colatrl_dad {
+    chain pre {
+        type filter hook prerouting priority 0; policy accept;
+        iifname "lan0" ip6 saddr :: icmpv6 type nd-neighbor-solicit counter
+    }
+}
+EOF
+dad_probes() { rx 1 nft list table ip6 colatrl_dad | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
+
 daemon_start
 daemon_wait_up wan1 2001:db8:6461::/96 20
 assert_installed_once wan1
+# No DAD on a NOARP link (docs/decisions.md), as the kernel does for its own addresses.
+[ "$(dad_probes)" = 0 ] || topo_fail "$(dad_probes) DAD probes sent on the NOARP link wan1"
 clat4=$(dp_field wan1 clat4)
 our_routes4 wan1 | grep -qE "^default via inet6 fe80::1 src $clat4 metric [0-9]+ mtu 1472" ||
     topo_fail "route on wan1 with the RA's next hop: $(our_routes4 wan1)"
@@ -81,4 +94,13 @@ echo "ok: device route only: $(our_routes4 wan1)"
 LAST_CLAT6=$(dp_field wan1 clat6)
 daemon_stop
 assert_nothing_left
+# The DAD counter counts: with ARP and DAD on (a tun device has accept_dad -1),
+# the kernel probes a new address.
+[ "$(dad_probes)" = 0 ] || topo_fail "$(dad_probes) DAD probes sent on the NOARP link wan1"
+hx ip link set wan1 arp on
+hx sysctl -qw net.ipv6.conf.wan1.accept_dad=1
+hx ip -6 addr add 2001:db8:1::99/64 dev wan1
+dad_seen() { [ "$(dad_probes)" -gt 0 ]; }
+topo_wait 5 dad_seen || topo_fail "the DAD probe counter did not see the kernel's own probe"
+echo "ok: no DAD probe from colatrld on the NOARP link (the counter saw one once ARP was on)"
 echo PASS
