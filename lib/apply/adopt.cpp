@@ -12,15 +12,16 @@ namespace colatrl {
 
 namespace {
 
-// The one route we install (KernelOps::replace_clat_route4): IPv4 default,
-// main table, kRouteMetric, via an IPv6 gateway, with an IPv4 source address.
+// The one route we install per link (KernelOps::replace_clat_route4): IPv4
+// default, main table, a metric of ours, via an IPv6 gateway or none (raw-IP
+// links), with an IPv4 source address.
 // Returns why not, or nothing when it is.
 std::optional<std::string> not_our_route(const Route& r) {
     if (r.family() != Family::v4) {
         return "colatrld installs no IPv6 route";
     }
-    if (r.table != kMainTable || r.dst.len != 0 || !r.gateway || !r.gateway->as_v6() ||
-        !r.prefsrc || !r.prefsrc->as_v4() || r.metric != kRouteMetric) {
+    if (r.table != kMainTable || r.dst.len != 0 || (r.gateway && !r.gateway->as_v6()) ||
+        !r.prefsrc || !r.prefsrc->as_v4() || !is_clat_route4_metric(r.metric)) {
         return "not the default route colatrld installs";
     }
     return std::nullopt;
@@ -41,9 +42,18 @@ AdoptionPlan plan_adoption(const Leftovers& left, const std::map<int, Link>& lin
         if (!known(r.ifindex)) {
             continue;
         }
+        if (out.adopt[r.ifindex].route4) {
+            // A run that stopped between adding the route at a new metric and
+            // removing the old one: keep one.
+            out.remove.push_back({r, "a second default route of ours on the link"});
+            continue;
+        }
         const std::string& name = links.at(r.ifindex).name;
-        out.adopt[r.ifindex].route4 =
-            Route4Spec{r.ifindex, name, r.gateway->as_v6(), *r.prefsrc->as_v4(), r.mtu};
+        Route4Spec spec{r.ifindex, name, std::nullopt, *r.prefsrc->as_v4(), r.mtu, r.metric};
+        if (r.gateway) {
+            spec.gateway = r.gateway->as_v6();
+        }
+        out.adopt[r.ifindex].route4 = spec;
     }
     for (const auto& a : left.addrs) {
         const auto a4 = a.addr.as_v4();

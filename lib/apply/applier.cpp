@@ -21,7 +21,8 @@ std::string route_text(const Route4Spec& r) {
     if (r.gateway) {
         s += " via inet6 " + r.gateway->str();
     }
-    s += " dev " + r.ifname + " src " + r.src.str() + " mtu " + std::to_string(r.mtu);
+    s += " dev " + r.ifname + " src " + r.src.str() + " mtu " + std::to_string(r.mtu) + " metric " +
+         std::to_string(r.metric);
     return s;
 }
 
@@ -96,8 +97,9 @@ bool Applier::install(const LinkPlan& plan, ApplyResult& out) {
                                   inst_it->second.adopted_clat6 == plan.clat6);
 
     // 1. The CLAT IPv6 address must pass DAD before anything uses it. Until
-    //    then whatever is installed keeps working unchanged.
-    if (!claimed) {
+    //    then whatever is installed keeps working unchanged. Links without
+    //    ND (IFF_NOARP) have no DAD (LinkPlan::needs_dad).
+    if (!claimed && plan.needs_dad) {
         auto d = dad_.find(ifindex);
         if (d == dad_.end() || d->second.addr != plan.clat6 ||
             d->second.status == DadStatus::failed) {
@@ -128,7 +130,7 @@ bool Applier::install(const LinkPlan& plan, ApplyResult& out) {
 
     // 2. Claim the (new) address: the kernel now answers ND for it.
     if (!contains(inst.anycasts, plan.clat6)) {
-        if (inst.adopted_clat6 == plan.clat6 || dad_.count(ifindex) != 0) {
+        if (inst.adopted_clat6 == plan.clat6 || dad_.count(ifindex) != 0 || !plan.needs_dad) {
             if (!check(ops_.claim_anycast(ifindex, plan.clat6), plan,
                        "anycast claim of " + plan.clat6.str(), out)) {
                 return false;
@@ -194,17 +196,27 @@ bool Applier::install(const LinkPlan& plan, ApplyResult& out) {
         inst.addrs4.push_back(plan.clat4);
     }
 
-    // 6. The route is replaced in place (same metric/table: the kernel swaps it).
-    Route4Spec want{ifindex, plan.name, plan.gateway, plan.clat4, plan.route4_mtu};
+    // 6. The route is replaced in place (same metric/table: the kernel swaps
+    //    it); a new metric adds a route beside the old one, removed in 7.
+    Route4Spec want{ifindex,    plan.name,       plan.gateway,
+                    plan.clat4, plan.route4_mtu, plan.route4_metric};
+    std::optional<Route4Spec> old_route;
     if (inst.route4 != want) {
         if (!check(ops_.replace_route4(want), plan, "route " + route_text(want), out)) {
             return false;
+        }
+        if (inst.route4 && inst.route4->metric != want.metric) {
+            old_route = inst.route4;
         }
         inst.route4 = want;
     }
 
     // 7. Break what the new state no longer uses. The new state works
     //    already: a failure here is retried, not rolled back.
+    if (old_route) {
+        check(ops_.del_route4(ifindex, plan.name, old_route->metric), plan,
+              "old route " + route_text(*old_route) + " removed", out);
+    }
     for (auto it = inst.addrs4.begin(); it != inst.addrs4.end();) {
         if (*it == plan.clat4) {
             ++it;
@@ -239,7 +251,7 @@ void Applier::teardown(int ifindex, InstalledLink& link, ApplyResult& out) {
         }
     };
     if (link.route4) {
-        done(ops_.del_route4(ifindex, link.name), "route removed");
+        done(ops_.del_route4(ifindex, link.name, link.route4->metric), "route removed");
     }
     for (const auto& a : link.addrs4) {
         done(ops_.del_addr4(ifindex, link.name, a), "address " + a.str() + "/32 removed");

@@ -33,9 +33,10 @@ namespace colatrl {
 struct Route4Spec {
     int ifindex = 0;
     std::string ifname;
-    std::optional<Ipv6Addr> gateway; // none on point-to-point links
+    std::optional<Ipv6Addr> gateway; // none on raw-IP links
     Ipv4Addr src;
     uint32_t mtu = 0;
+    uint32_t metric = 0; // clat_route4_metric (lib/clat/markers.hpp)
     bool operator==(const Route4Spec&) const = default;
 };
 
@@ -59,7 +60,7 @@ public:
     virtual Status add_addr4(int ifindex, const std::string& ifname, const Ipv4Addr& a) = 0;
     virtual Status del_addr4(int ifindex, const std::string& ifname, const Ipv4Addr& a) = 0;
     virtual Status replace_route4(const Route4Spec& r) = 0;
-    virtual Status del_route4(int ifindex, const std::string& ifname) = 0;
+    virtual Status del_route4(int ifindex, const std::string& ifname, uint32_t metric) = 0;
 };
 
 // What the applier believes is installed on one link. Lists, not single

@@ -52,21 +52,18 @@ Status RealApplyOps::del_addr4(int ifindex, const std::string& ifname, const Ipv
 }
 
 Status RealApplyOps::replace_route4(const Route4Spec& r) {
-    if (!r.gateway) {
-        return make_error(Errc::unsupported,
-                          "no IPv6 gateway on " + r.ifname + " (device-only routes not supported)");
-    }
     ClatRoute4 route;
     route.ifindex = r.ifindex;
     route.ifname = r.ifname;
-    route.gateway = *r.gateway;
+    route.gateway = r.gateway;
     route.src = r.src;
     route.mtu = r.mtu;
+    route.metric = r.metric;
     return kernel_.replace_clat_route4(route);
 }
 
-Status RealApplyOps::del_route4(int ifindex, const std::string& ifname) {
-    auto s = kernel_.del_clat_route4(ifindex, ifname);
+Status RealApplyOps::del_route4(int ifindex, const std::string& ifname, uint32_t metric) {
+    auto s = kernel_.del_clat_route4(ifindex, ifname, metric);
     return gone(s) ? Status{} : s;
 }
 

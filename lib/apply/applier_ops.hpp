@@ -39,7 +39,7 @@ public:
     Status add_addr4(int ifindex, const std::string& ifname, const Ipv4Addr& a) override;
     Status del_addr4(int ifindex, const std::string& ifname, const Ipv4Addr& a) override;
     Status replace_route4(const Route4Spec& r) override;
-    Status del_route4(int ifindex, const std::string& ifname) override;
+    Status del_route4(int ifindex, const std::string& ifname, uint32_t metric) override;
 
     // Frees DAD probes that finished (never from inside their own callback).
     void collect_garbage();

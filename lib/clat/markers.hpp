@@ -21,11 +21,25 @@ namespace colatrl {
 // The package names it for `ip route` in /etc/iproute2/rt_protos.d.
 inline constexpr uint8_t kRouteProtocol = 157;
 
-// Metric of our IPv4 default route. Lower wins, so any native IPv4 default
-// route (DHCP clients use 0..~1100, NetworkManager 100/600, networkd 1024)
-// beats ours, with a little room left for someone who deliberately wants to
-// lose to us.
-inline constexpr uint32_t kRouteMetric = 0xffffff00u;
+// Metrics of our IPv4 default routes, one per uplink, all in
+// [kRouteMetricBase, 0xffffffff]. Lower wins, so any native IPv4 default
+// route (DHCP clients use 0..~1100, NetworkManager 100..800, networkd 1024;
+// anything below 0xff000000) beats every one of ours.
+inline constexpr uint32_t kRouteMetricBase = 0xff000000u;
+// IPv6 default-route metrics above this rank alike (they are ordered by
+// counter slot among themselves).
+inline constexpr uint32_t kRouteMetricIpv6Cap = 0x3ffffu;
+
+// The metric of our IPv4 default route on an uplink whose IPv6 default route
+// has `ipv6_metric` and whose CLAT uses counter `slot` (< COLATRL_MAX_UPLINKS).
+// Ordered like the IPv6 default routes, so IPv4 takes the link IPv6 prefers;
+// the slot makes it unique per uplink, which the kernel needs: an IPv4 route
+// replace matches destination, TOS and metric only, not the device, so two
+// uplinks with one metric would overwrite each other's route. It depends on
+// nothing but its own link, so another uplink coming or going never moves it.
+uint32_t clat_route4_metric(uint32_t ipv6_metric, uint32_t slot);
+// True for a metric clat_route4_metric can return (or an earlier release's).
+bool is_clat_route4_metric(uint32_t metric);
 
 // The routing table our route goes to (RT_TABLE_MAIN).
 inline constexpr uint32_t kMainTable = 254;

@@ -3,6 +3,7 @@
 
 #include "clat/clat_addr.hpp"
 #include "clat/clat_ipv4.hpp"
+#include "clat/markers.hpp"
 #include "datapath/datapath_config.hpp"
 #include "inet/rfc6052.hpp"
 
@@ -75,8 +76,10 @@ bool LinkPlan::operator==(const LinkPlan& o) const {
     return ifindex == o.ifindex && name == o.name && arphrd == o.arphrd && off == o.off &&
            detail == o.detail && prefix64 == o.prefix64 && pref64 == o.pref64 &&
            pref64_source == o.pref64_source && gateway == o.gateway && ipv6_mtu == o.ipv6_mtu &&
-           clat4 == o.clat4 && clat6 == o.clat6 && clat6_counter == o.clat6_counter &&
-           counter_slot == o.counter_slot && route4_mtu == o.route4_mtu && same_config(dp, o.dp);
+           ipv6_metric == o.ipv6_metric && needs_dad == o.needs_dad && clat4 == o.clat4 &&
+           clat6 == o.clat6 && clat6_counter == o.clat6_counter &&
+           counter_slot == o.counter_slot && route4_mtu == o.route4_mtu &&
+           route4_metric == o.route4_metric && same_config(dp, o.dp);
 }
 
 std::string LinkPlan::describe() const {
@@ -90,10 +93,8 @@ std::string LinkPlan::describe() const {
     std::string s = "CLAT on: " + clat4.str() + " <-> " + clat6.str() + ", PREF64 " +
                     (pref64 ? pref64->str() : "?") + " from " +
                     std::string(to_string(pref64_source));
-    if (gateway) {
-        s += ", via " + gateway->str();
-    }
-    s += ", mtu " + std::to_string(route4_mtu);
+    s += gateway ? ", via " + gateway->str() : ", no next hop";
+    s += ", mtu " + std::to_string(route4_mtu) + ", metric " + std::to_string(route4_metric);
     return s;
 }
 
@@ -119,6 +120,14 @@ namespace {
 
 bool is_loopback(const Link& l) {
     return (l.flags & IFF_LOOPBACK) != 0 || l.type == ARPHRD_LOOPBACK;
+}
+
+// Links without a link-layer header (raw IP: WWAN modems, PPP, tun) send
+// to the one peer there is; an IPv4 route without a next hop on any other
+// link would resolve every IPv4 destination with ARP, which nobody answers.
+bool resolves_neighbours(const Link& l) {
+    auto v = variant_for_arphrd(l.type);
+    return !v || *v != LinkVariant::raw_ip;
 }
 
 bool is_ula(const Ipv6Prefix& p) {
@@ -304,6 +313,9 @@ DesiredState derive(const NetworkModel& model, const Config& config, const Deriv
         p.ifindex = ifindex;
         p.name = link.name;
         p.arphrd = link.type;
+        // The kernel does no DAD on such links either (RFC 4862 §5.1:
+        // DupAddrDetectTransmits 0); docs/decisions.md.
+        p.needs_dad = (link.flags & IFF_NOARP) == 0;
         // The first reason found is the one reported, with its own detail.
         auto set_off = [&p](OffReason r, std::string detail = {}) {
             if (p.active()) {
@@ -336,9 +348,10 @@ DesiredState derive(const NetworkModel& model, const Config& config, const Deriv
             set_off(OffReason::no_ipv6_route);
         } else {
             p.gateway = r6->gateway ? r6->gateway->as_v6() : std::nullopt;
-            if (!p.gateway) {
+            p.ipv6_metric = r6->metric;
+            if (!p.gateway && resolves_neighbours(link)) {
                 set_off(OffReason::no_ipv6_gateway,
-                        "device route only; point-to-point uplinks are not supported yet");
+                        "device route only, on a link that resolves neighbours");
             }
             // Device IPv6 MTU (RA MTU) if known, else the link MTU; a route
             // MTU only ever lowers it.
@@ -483,6 +496,7 @@ DesiredState derive(const NetworkModel& model, const Config& config, const Deriv
             }
         }
         p->route4_mtu = p->ipv6_mtu > 28 ? p->ipv6_mtu - 28 : 0;
+        p->route4_metric = clat_route4_metric(p->ipv6_metric, p->counter_slot);
         auto dp = make_datapath_config(p->clat4, p->clat6, *p->pref64, p->ipv6_mtu,
                                        config.translate_non_global, p->counter_slot);
         if (!dp) {

@@ -5,10 +5,20 @@
 //
 // Decisions documented here (see also docs/decisions.md):
 //  - Uplink: oper-up, not loopback, an IPv6 default route in the main table
-//    with a next hop (our IPv4 route goes "via inet6 GW"; device-only routes
-//    of point-to-point links are not supported yet) and a usable global /64 (scope global, not
-//    tentative/deprecated/ dad-failed, preferred lifetime > 0). Interfaces= restricts candidates to
+//    and a usable global /64 (scope global, not tentative/deprecated/
+//    dad-failed, preferred lifetime > 0). Interfaces= restricts candidates to
 //    the named links; those still need the route and the /64 to be usable.
+//    The IPv6 default route needs a next hop on a link with a link-layer
+//    header (Ethernet): our IPv4 route goes "via inet6 GW" there, and one
+//    without a next hop would ARP for every IPv4 destination. Raw-IP links
+//    (WWAN, PPP, tun) resolve no neighbours: a device-only route
+//    ("default dev wwan0") gives "default dev wwan0 src 192.0.0.x".
+//  - Several uplinks: each has its own CLAT; their IPv4 default routes are
+//    ordered like their IPv6 default routes (clat_route4_metric,
+//    lib/clat/markers.hpp).
+//  - DAD of the CLAT IPv6 address is skipped where the kernel skips it for
+//    its own addresses: links with IFF_NOARP (raw-IP and point-to-point
+//    links, where the /64 belongs to this host alone; docs/decisions.md).
 //  - Native IPv4 (Mode=auto keeps the CLAT off): an IPv4 default route on
 //    that link in the main table whose protocol is not ours. A global IPv4
 //    address without a default route does not count: it gives no path to the
@@ -52,7 +62,7 @@ enum class OffReason {
     not_selected,     // not in Interfaces=
     link_down,        // not oper-up
     no_ipv6_route,    // no IPv6 default route
-    no_ipv6_gateway,  // the IPv6 default route has no next hop (point-to-point)
+    no_ipv6_gateway,  // no next hop, on a link that resolves neighbours (Ethernet)
     no_ipv6_prefix,   // no usable global /64
     native_ipv4,      // Mode=auto and an IPv4 default route that is not ours
     other_clat,       // another CLAT's IPv4 route via inet6 or 192.0.0.0/29 address (any Mode)
@@ -79,13 +89,16 @@ struct LinkPlan {
     Pref64Source pref64_source = Pref64Source::none;
     std::optional<Ipv6Addr> gateway; // IPv6 next hop (none on point-to-point)
     uint32_t ipv6_mtu = 0;
+    uint32_t ipv6_metric = 0; // of the IPv6 default route in use
+    bool needs_dad = true;    // false on IFF_NOARP links (no ND there)
     // Valid only when active():
     Ipv4Addr clat4;
     Ipv6Addr clat6;
     // The DAD counter `clat6` was derived with; none when it is IPv6Address=.
     std::optional<uint32_t> clat6_counter;
     uint32_t counter_slot = 0;
-    uint32_t route4_mtu = 0; // ipv6_mtu - 28 (IPv6 header growth + fragment header)
+    uint32_t route4_mtu = 0;    // ipv6_mtu - 28 (IPv6 header growth + fragment header)
+    uint32_t route4_metric = 0; // clat_route4_metric(ipv6_metric, counter_slot)
     colatrl_config dp{};
 
     bool active() const noexcept { return off == OffReason::none; }

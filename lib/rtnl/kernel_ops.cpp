@@ -43,13 +43,13 @@ Addr clat_addr4(int ifindex, std::string_view ifname, const Ipv4Addr& addr) {
 }
 
 // Our default route's key (what a removal matches).
-Route clat_route4_key(int ifindex, uint32_t table) {
+Route clat_route4_key(int ifindex, uint32_t metric, uint32_t table) {
     Route r;
     r.ifindex = ifindex;
     r.dst = Ipv4Prefix{};
     r.protocol = kRouteProtocol;
     r.table = table;
-    r.metric = kRouteMetric;
+    r.metric = metric;
     return r;
 }
 
@@ -82,18 +82,23 @@ Status KernelOps::del_clat_addr4(int ifindex, std::string_view ifname, const Ipv
 }
 
 Status KernelOps::replace_clat_route4(const ClatRoute4& r) {
-    Route route = clat_route4_key(r.ifindex, r.table);
-    route.gateway = r.gateway;
+    Route route = clat_route4_key(r.ifindex, r.metric, r.table);
+    if (r.gateway) {
+        route.gateway = *r.gateway;
+    }
     route.prefsrc = r.src;
     route.mtu = r.mtu;
     return sock_.request(route_request(Op::replace, route),
-                         "installing IPv4 default route via inet6 " + r.gateway.str() + " dev " +
-                             if_text(r.ifindex, r.ifname) + " src " + r.src.str() + " mtu " +
-                             std::to_string(r.mtu));
+                         "installing IPv4 default route" +
+                             (r.gateway ? " via inet6 " + r.gateway->str() : std::string()) +
+                             " dev " + if_text(r.ifindex, r.ifname) + " src " + r.src.str() +
+                             " mtu " + std::to_string(r.mtu) + " metric " +
+                             std::to_string(r.metric));
 }
 
-Status KernelOps::del_clat_route4(int ifindex, std::string_view ifname, uint32_t table) {
-    return remove(route_request(Op::remove, clat_route4_key(ifindex, table)),
+Status KernelOps::del_clat_route4(int ifindex, std::string_view ifname, uint32_t metric,
+                                  uint32_t table) {
+    return remove(route_request(Op::remove, clat_route4_key(ifindex, metric, table)),
                   "removing our IPv4 default route from " + if_text(ifindex, ifname));
 }
 

@@ -20,15 +20,17 @@
 
 namespace colatrl {
 
-// Our IPv4 default route: `default via inet6 GW dev IFINDEX src SRC mtu MTU
-// proto kRouteProtocol metric kRouteMetric` in `table`.
+// Our IPv4 default route: `default [via inet6 GW] dev IFINDEX src SRC mtu MTU
+// proto kRouteProtocol metric METRIC` in `table`; without GW (raw-IP links)
+// it has scope link, as `ip route add default dev IF` would.
 struct ClatRoute4 {
     int ifindex = 0;
     std::string ifname; // for messages only
-    Ipv6Addr gateway;
+    std::optional<Ipv6Addr> gateway;
     Ipv4Addr src;
     uint32_t mtu = 0; // 0 = no RTAX_MTU
     uint32_t table = kMainTable;
+    uint32_t metric = kRouteMetricBase; // clat_route4_metric
 };
 
 struct OurLeftovers {
@@ -49,11 +51,13 @@ public:
     Status del_clat_addr4(int ifindex, std::string_view ifname, const Ipv4Addr& addr);
 
     // Creates or replaces our default route (NLM_F_CREATE|NLM_F_REPLACE; the
-    // kernel matches dst/tos/metric, and kRouteMetric is ours alone). The src
-    // address must already be local (add_clat_addr4 first).
+    // kernel matches dst/tos/metric, and each uplink's metric is its own). The
+    // src address must already be local (add_clat_addr4 first).
     Status replace_clat_route4(const ClatRoute4& route);
-    // Removes our default route from `table` on `ifindex`; already gone = success.
-    Status del_clat_route4(int ifindex, std::string_view ifname, uint32_t table = kMainTable);
+    // Removes our default route with `metric` from `table` on `ifindex`;
+    // already gone = success.
+    Status del_clat_route4(int ifindex, std::string_view ifname, uint32_t metric,
+                           uint32_t table = kMainTable);
     // Removes any route (as listed by list_ours), of either family: crash
     // recovery. Already gone = success.
     [[nodiscard]] Status del_route(const Route& route);

@@ -368,7 +368,9 @@ NlRequest route_request(Op op, const Route& r) {
     rtm.rtm_dst_len = r.dst.len;
     rtm.rtm_table = rtm_table_of(r.table);
     rtm.rtm_protocol = r.protocol;
-    rtm.rtm_scope = add ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE;
+    // A route without a next hop reaches its destinations on the link itself
+    // (what `ip route add ... dev IF` does); a removal matches any scope.
+    rtm.rtm_scope = !add ? RT_SCOPE_NOWHERE : r.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
     rtm.rtm_type = add ? RTN_UNICAST : RTN_UNSPEC;
     req.header(rtm).u32(RTA_TABLE, r.table).u32(RTA_PRIORITY, r.metric);
     if (r.dst.len > 0) {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# An uplink whose IPv6 default route has no next hop (a device route, as on
-# point-to-point links) gets no CLAT at all: nothing half-installed, no retry
-# loop. When a router's default route comes back, the CLAT comes up.
+# An Ethernet uplink whose IPv6 default route has no next hop (a device route)
+# gets no CLAT at all: an IPv4 route without a next hop there would ARP for
+# every destination. Nothing half-installed, no retry loop. When a router's
+# default route comes back, the CLAT comes up. (Raw-IP links take a device
+# route: daemon_wwan.sh.)
 set -uo pipefail
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/daemon.sh"
@@ -14,6 +16,7 @@ daemon_wait_up wan1 2001:db8:6461::/96 20
 echo "ok: CLAT on with the router's default route"
 
 # Only a device route: RAs no longer install a default route.
+[ "$(hx cat /sys/class/net/wan1/type)" = 1 ] || topo_fail "wan1 is not Ethernet"
 hx sysctl -qw net.ipv6.conf.wan1.accept_ra_defrtr=0
 hx ip -6 route flush default dev wan1 proto ra
 hx ip -6 route add default dev wan1 metric 1024 || topo_fail "cannot add the device route"

@@ -121,7 +121,7 @@ TEST_CASE("KernelOps installs, lists and removes the CLAT address and route", "[
     CHECK(contains(routes, "via inet6 fe80::1 dev nl0"));
     CHECK(contains(routes, "proto 157"));
     CHECK(contains(routes, "src 192.0.0.2"));
-    CHECK(contains(routes, "metric 4294967040"));
+    CHECK(contains(routes, "metric " + std::to_string(kRouteMetricBase)));
     CHECK(contains(routes, "mtu 1472"));
 
     // Replacing changes the one route in place (no second route).
@@ -155,7 +155,7 @@ TEST_CASE("KernelOps installs, lists and removes the CLAT address and route", "[
     CHECK(lr.gateway == IpAddr(v6("fe80::1")));
     CHECK(lr.prefsrc == IpAddr(v4("192.0.0.2")));
     CHECK(lr.mtu == 1400);
-    CHECK(lr.metric == kRouteMetric);
+    CHECK(lr.metric == kRouteMetricBase);
     CHECK(lr.protocol == kRouteProtocol);
 
     // A source that is not local: refused, and the message says where.
@@ -167,8 +167,23 @@ TEST_CASE("KernelOps installs, lists and removes the CLAT address and route", "[
     CHECK(contains(e.error().message, "nl0"));
     CHECK(contains(e.error().message, "192.0.0.5"));
 
-    REQUIRE(ops.del_clat_route4(t.ifindex, "nl0").ok());
-    REQUIRE(ops.del_clat_route4(t.ifindex, "nl0").ok()); // already gone: fine
+    // Without a next hop (raw-IP links): scope link, beside the other at its own metric.
+    ClatRoute4 dev = r;
+    dev.gateway.reset();
+    dev.metric = kRouteMetricBase + 1;
+    st = ops.replace_clat_route4(dev);
+    INFO((st.ok() ? std::string() : st.error().message));
+    REQUIRE(st.ok());
+    routes = out("ip -4 route show default");
+    INFO(routes);
+    CHECK(count_lines(routes) == 2);
+    CHECK(contains(routes, "default dev nl0 proto 157 scope link src 192.0.0.2 metric " +
+                               std::to_string(kRouteMetricBase + 1)));
+    REQUIRE(ops.del_clat_route4(t.ifindex, "nl0", kRouteMetricBase + 1).ok());
+    CHECK(count_lines(out("ip -4 route show default")) == 1);
+
+    REQUIRE(ops.del_clat_route4(t.ifindex, "nl0", kRouteMetricBase).ok());
+    REQUIRE(ops.del_clat_route4(t.ifindex, "nl0", kRouteMetricBase).ok()); // already gone: fine
     REQUIRE(ops.del_clat_addr4(t.ifindex, "nl0", v4("192.0.0.2")).ok());
     REQUIRE(ops.del_clat_addr4(t.ifindex, "nl0", v4("192.0.0.2")).ok());
     CHECK(out("ip -4 route show default").empty());
@@ -269,7 +284,7 @@ TEST_CASE("NetlinkMonitor: dump, then events through the same handlers", "[netli
     REQUIRE(ours != rec.routes.end());
     CHECK(ours->first.gateway == IpAddr(v6("fe80::1")));
     CHECK(ours->first.mtu == 1472);
-    CHECK(ours->first.metric == kRouteMetric);
+    CHECK(ours->first.metric == kRouteMetricBase);
 
     // Link down: the kernel flushes IPv4 routes without telling anyone; the
     // monitor's sweep reports the removal anyway.

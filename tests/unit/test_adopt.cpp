@@ -27,7 +27,7 @@ Route our_route(int ifindex, const char* src) {
     r.prefsrc = A4(src);
     r.protocol = kRouteProtocol;
     r.table = kMainTable;
-    r.metric = kRouteMetric;
+    r.metric = clat_route4_metric(1024, 0);
     r.mtu = 1472;
     return r;
 }
@@ -47,7 +47,8 @@ TEST_CASE("a crashed run's CLAT is adopted whole, without a new DAD", "[adopt]")
     const InstalledLink& l = plan.adopt.at(2);
     CHECK(l.name == "eth0");
     REQUIRE(l.route4);
-    CHECK(*l.route4 == Route4Spec{2, "eth0", A6("fe80::1"), A4("192.0.0.2"), 1472});
+    CHECK(*l.route4 ==
+          Route4Spec{2, "eth0", A6("fe80::1"), A4("192.0.0.2"), 1472, clat_route4_metric(1024, 0)});
     CHECK(l.addrs4 == std::vector<Ipv4Addr>{A4("192.0.0.2")});
     CHECK(l.stale_filters);
     CHECK(l.adopted_clat6 == A6("2001:db8:1::c1"));
@@ -122,4 +123,21 @@ TEST_CASE("nothing is adopted on a link the dump did not show", "[adopt]") {
     CHECK(p3.adopt.at(3).stale_filters);
     CHECK_FALSE(p3.adopt.at(3).adopted_clat6);
     CHECK(p3.counter_slots.empty());
+}
+
+TEST_CASE("a raw-IP link's route without next hop is adopted; a second one of ours goes",
+          "[adopt]") {
+    Leftovers left;
+    auto dev_route = our_route(2, "192.0.0.2");
+    dev_route.gateway.reset();
+    auto older = our_route(2, "192.0.0.2");
+    older.metric = 0xffffff00u; // the metric an earlier release used
+    left.routes = {dev_route, older};
+    const auto plan = plan_adoption(left, links());
+    REQUIRE(plan.adopt.count(2) == 1);
+    REQUIRE(plan.adopt.at(2).route4);
+    CHECK_FALSE(plan.adopt.at(2).route4->gateway.has_value());
+    CHECK(plan.adopt.at(2).route4->metric == clat_route4_metric(1024, 0));
+    REQUIRE(plan.remove.size() == 1);
+    CHECK(plan.remove[0].route.metric == 0xffffff00u);
 }

@@ -81,11 +81,13 @@ struct FakeOps : ApplyOps {
     Status replace_route4(const Route4Spec& r) override {
         return rec("replace_route4", std::to_string(r.ifindex) + " " +
                                          (r.gateway ? r.gateway->str() : "-") + " " + r.src.str() +
-                                         " " + std::to_string(r.mtu));
+                                         " " + std::to_string(r.mtu) + metric_text(r.metric));
     }
-    Status del_route4(int i, const std::string&) override {
-        return rec("del_route4", std::to_string(i));
+    Status del_route4(int i, const std::string&, uint32_t metric) override {
+        return rec("del_route4", std::to_string(i) + metric_text(metric));
     }
+    // Plans of the older cases leave the metric 0: not shown.
+    static std::string metric_text(uint32_t m) { return m ? " m" + std::to_string(m) : ""; }
     std::vector<std::string> take() { return std::exchange(calls, {}); }
     std::vector<std::string> take_announces() { return std::exchange(announces, {}); }
 };
@@ -404,4 +406,41 @@ TEST_CASE("telling the router is best effort: a failure warns, asks no retry", "
     ops.take_announces();
     (void)ap.apply(state({p}));
     CHECK(ops.take_announces().empty());
+}
+
+TEST_CASE("a raw-IP uplink: no DAD, a route without next hop", "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    auto p = active_plan(3, "2001:db8:3::c1");
+    p.arphrd = 65534; // ARPHRD_NONE
+    p.gateway.reset();
+    p.needs_dad = false;
+    auto r = ap.apply(state({p}));
+    CHECK_FALSE(r.dad_pending);
+    CHECK_FALSE(r.retry);
+    CHECK(ops.take() == Calls{"claim 3 2001:db8:3::c1", "reset_counters 0",
+                              "set_config 3 2001:db8:3::c1", "attach 3 65534",
+                              "add_addr4 3 192.0.0.2", "replace_route4 3 - 192.0.0.2 1472"});
+    // A link-local next hop appears: the route is replaced in place.
+    p.gateway = v6("fe80::1");
+    ap.apply(state({p}));
+    CHECK(ops.take() == Calls{"replace_route4 3 fe80::1 192.0.0.2 1472"});
+}
+
+TEST_CASE("a new route metric: the new route first, then the old one goes", "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    auto p = active_plan(2, "2001:db8:1::c1");
+    p.route4_metric = 100;
+    ap.apply(state({p}));
+    REQUIRE(ap.dad_done(2, p.clat6, DadStatus::unique));
+    ap.apply(state({p}));
+    ops.take();
+    p.route4_metric = 200;
+    auto r = ap.apply(state({p}));
+    CHECK_FALSE(r.retry);
+    CHECK(ops.take() == Calls{"replace_route4 2 fe80::1 192.0.0.2 1472 m200", "del_route4 2 m100"});
+    // Teardown removes the route at the metric it has now.
+    ap.apply(state({}));
+    CHECK(ops.take().front() == "del_route4 2 m200");
 }

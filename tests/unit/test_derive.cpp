@@ -4,6 +4,7 @@
 
 #include "clat/markers.hpp"
 
+#include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_arp.h>
 
@@ -529,9 +530,9 @@ TEST_CASE("an uplink that disappears leaves the plan; another takes over", "[der
     CHECK(plan(e, 4).clat4 == v4("192.0.0.2"));
 }
 
-TEST_CASE("an uplink without an IPv6 gateway stays off with its own reason", "[derive]") {
+TEST_CASE("an Ethernet uplink without an IPv6 gateway stays off with its own reason", "[derive]") {
     NetworkModel m;
-    add_uplink(m, 2, "wwan0", "2001:db8:1::10");
+    add_uplink(m, 2, "eth0", "2001:db8:1::10");
     m.erase(Route{2, p6("::/0"), v6("fe80::1"), {}, 9, 254, 1024, 0});
     m.upsert(Route{2, p6("::/0"), std::nullopt, {}, 9, 254, 1024, 0}); // device route only
     const auto p = plan(derive(m, Config{}, inputs(), t0), 2);
@@ -574,4 +575,93 @@ TEST_CASE("an RA with the new and the old PREF64, in either order: the new one w
         m.update_ra_pref64(2, r, new_first ? old_p : new_p, 1800s, t0 + 200s + 1ms);
         CHECK(plan(derive(m, Config{}, inputs(), t0 + 201s), 2).pref64 == new_p);
     }
+}
+
+namespace {
+// A raw-IP point-to-point uplink (tun, WWAN in raw-IP mode): ARPHRD_NONE,
+// IFF_POINTOPOINT|IFF_NOARP, its IPv6 default route a device route.
+void add_rawip_uplink(NetworkModel& m, int ifindex, const char* name, const char* addr,
+                      uint32_t metric = 1024) {
+    add_uplink(m, ifindex, name, addr);
+    m.upsert(Link{ifindex, name, IFF_UP | IFF_POINTOPOINT | IFF_NOARP | IFF_RUNNING, true, 1500,
+                  ARPHRD_NONE});
+    m.erase(Route{ifindex, p6("::/0"), v6("fe80::1"), {}, 9, 254, 1024, 0});
+    m.upsert(Route{ifindex, p6("::/0"), std::nullopt, {}, 3, 254, metric, 0});
+}
+} // namespace
+
+TEST_CASE("a raw-IP uplink with a device-only IPv6 default route gets a CLAT without next hop",
+          "[derive]") {
+    NetworkModel m;
+    add_rawip_uplink(m, 2, "wwan0", "2001:db8:1::10");
+    auto p = plan(derive(m, Config{}, inputs(), t0), 2);
+    REQUIRE(p.active());
+    CHECK_FALSE(p.gateway.has_value());
+    CHECK(p.arphrd == ARPHRD_NONE);
+    CHECK_FALSE(p.needs_dad); // IFF_NOARP: no ND, no DAD
+    CHECK(p.route4_mtu == 1472);
+    CHECK(p.describe().find(", no next hop,") != std::string::npos);
+    // A link-local next hop on the same link is kept.
+    m.upsert(Route{2, p6("::/0"), v6("fe80::1"), {}, 9, 254, 512, 0});
+    p = plan(derive(m, Config{}, inputs(), t0), 2);
+    REQUIRE(p.active());
+    CHECK(p.gateway == v6("fe80::1"));
+    // PPP and ARPHRD_RAWIP (519) links too.
+    for (uint16_t type : {uint16_t{ARPHRD_PPP}, uint16_t{519}}) {
+        m.erase(Route{2, p6("::/0"), v6("fe80::1"), {}, 9, 254, 512, 0});
+        m.upsert(
+            Link{2, "wwan0", IFF_UP | IFF_POINTOPOINT | IFF_NOARP | IFF_RUNNING, true, 1500, type});
+        CHECK(plan(derive(m, Config{}, inputs(), t0), 2).active());
+    }
+    // An Ethernet link keeps DAD; a raw-IP one with ARP turned on does DAD too
+    // (what the kernel does for its own addresses).
+    m.upsert(Link{2, "wwan0", IFF_UP | IFF_POINTOPOINT | IFF_RUNNING, true, 1500, ARPHRD_NONE});
+    CHECK(plan(derive(m, Config{}, inputs(), t0), 2).needs_dad);
+    NetworkModel e;
+    add_uplink(e, 3, "eth0", "2001:db8:2::10");
+    CHECK(plan(derive(e, Config{}, inputs(), t0), 3).needs_dad);
+}
+
+TEST_CASE("several uplinks: IPv4 route metrics ordered like the IPv6 default routes", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "wlan0", "2001:db8:1::10");
+    m.erase(Route{2, p6("::/0"), v6("fe80::1"), {}, 9, 254, 1024, 0});
+    m.upsert(Route{2, p6("::/0"), v6("fe80::1"), {}, 9, 254, 600, 0});
+    add_rawip_uplink(m, 3, "wwan0", "2001:db8:2::10", 700);
+    auto in = inputs();
+    auto d = derive(m, Config{}, in, t0);
+    auto wlan = plan(d, 2);
+    auto wwan = plan(d, 3);
+    REQUIRE(wlan.active());
+    REQUIRE(wwan.active());
+    CHECK(wlan.clat4 != wwan.clat4);
+    CHECK(wlan.ipv6_metric == 600);
+    CHECK(wwan.ipv6_metric == 700);
+    CHECK(wlan.route4_metric == clat_route4_metric(600, wlan.counter_slot));
+    CHECK(wlan.route4_metric < wwan.route4_metric);
+    CHECK(wlan.route4_metric >= kRouteMetricBase);
+    // The IPv6 preference flips: so does IPv4's.
+    m.upsert(Route{3, p6("::/0"), std::nullopt, {}, 3, 254, 500, 0});
+    remember_choices(in, d);
+    auto e = derive(m, Config{}, in, t0);
+    CHECK(plan(e, 3).route4_metric < plan(e, 2).route4_metric);
+    CHECK(plan(e, 2).route4_metric == wlan.route4_metric); // wlan0's own route does not move
+    // Equal IPv6 metrics: distinct IPv4 metrics all the same (by counter slot).
+    m.erase(Route{3, p6("::/0"), std::nullopt, {}, 3, 254, 500, 0});
+    m.upsert(Route{3, p6("::/0"), std::nullopt, {}, 3, 254, 600, 0});
+    auto f = derive(m, Config{}, in, t0);
+    CHECK(plan(f, 2).route4_metric != plan(f, 3).route4_metric);
+}
+
+TEST_CASE("route metrics: ordered, unique per slot, within our range", "[markers]") {
+    CHECK(clat_route4_metric(0, 0) == kRouteMetricBase);
+    CHECK(clat_route4_metric(1024, 0) < clat_route4_metric(1025, 0));
+    CHECK(clat_route4_metric(1024, 0) < clat_route4_metric(1024, 1));
+    CHECK(clat_route4_metric(1024, 63) < clat_route4_metric(1025, 0));
+    CHECK(clat_route4_metric(0xffffffffu, COLATRL_MAX_UPLINKS - 1) == 0xffffffffu);
+    CHECK(clat_route4_metric(0xffffffffu, 0) > clat_route4_metric(kRouteMetricIpv6Cap - 1, 63));
+    CHECK(is_clat_route4_metric(clat_route4_metric(100, 5)));
+    CHECK(is_clat_route4_metric(0xffffff00u)); // an earlier release's single metric
+    CHECK_FALSE(is_clat_route4_metric(1024));
+    CHECK_FALSE(is_clat_route4_metric(kRouteMetricBase - 1));
 }

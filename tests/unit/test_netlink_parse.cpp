@@ -57,7 +57,7 @@ std::vector<uint8_t> clat_route4_msg(uint16_t type, uint8_t protocol = kRoutePro
     rtm.rtm_protocol = protocol;
     rtm.rtm_type = RTN_UNICAST;
     Msg m(type);
-    m.hdr(rtm).u32(RTA_TABLE, 254).u32(RTA_OIF, 7).u32(RTA_PRIORITY, kRouteMetric);
+    m.hdr(rtm).u32(RTA_TABLE, 254).u32(RTA_OIF, 7).u32(RTA_PRIORITY, kRouteMetricBase);
     if (dst_len > 0) {
         m.bytes(RTA_DST, v4("10.1.2.3").bytes);
     }
@@ -190,7 +190,7 @@ TEST_CASE("routes: our IPv4 default via inet6 with MTU; filtering", "[netlink]")
     CHECK(*rt.prefsrc == v4("192.0.0.2"));
     CHECK(rt.protocol == kRouteProtocol);
     CHECK(rt.table == 254);
-    CHECK(rt.metric == kRouteMetric);
+    CHECK(rt.metric == kRouteMetricBase);
     CHECK(rt.mtu == 1472);
 
     // Not default and not ours: filtered. Not default but ours: reported.
@@ -389,8 +389,8 @@ std::span<const uint8_t> attrs_of(const NlRequest& req, size_t hdr_len) {
 } // namespace
 
 TEST_CASE("route requests: one builder for both families, read back by the parser", "[netlink]") {
-    Route ours{7,    Ipv4Prefix{}, v6("fe80::1"), v4("192.0.0.2"), kRouteProtocol,
-               1000, kRouteMetric, 1472};
+    Route ours{7,    Ipv4Prefix{},     v6("fe80::1"), v4("192.0.0.2"), kRouteProtocol,
+               1000, kRouteMetricBase, 1472};
     const auto add = route_request(Op::replace, ours);
     const auto h = test::nl_header(add.bytes());
     CHECK(h.type == RTM_NEWROUTE);

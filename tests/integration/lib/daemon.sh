@@ -129,7 +129,8 @@ our_filters() {
 }
 
 # True when the CLAT is fully up on IF (with PREF64 = $2 if given): datapath
-# config, our /32, our default route via inet6 with src = CLAT IPv4, filters,
+# config, our /32, our default route (via inet6, or none on raw-IP links) with
+# src = CLAT IPv4, filters,
 # and the CLAT IPv6 address joined as anycast (so the kernel answers ND; a
 # crashed daemon's leftovers lack this, the join dies with its socket).
 clat_up() {
@@ -142,7 +143,7 @@ clat_up() {
     fi
     clat4=$(dp_field "$ifc" clat4)
     our_addrs4 "$ifc" | grep -qx "$clat4/32" || return 1
-    our_routes4 "$ifc" | grep -q "^default via inet6 .* src $clat4" || return 1
+    our_routes4 "$ifc" | grep -qE "^default .*src $clat4( |$)" || return 1
     [ "$(our_filters "$ifc" | wc -l)" -ge 2 ] || return 1
     anycast_has "$(dp_field "$ifc" clat6)" || return 1
 }
@@ -214,6 +215,16 @@ assert_nothing_left() {
     if [ -n "${LAST_CLAT6:-}" ] && anycast_has "$LAST_CLAT6"; then
         topo_fail "anycast $LAST_CLAT6 left behind"
     fi
+}
+
+# Our route's metric on IF (empty if none).
+our_metric4() {
+    our_routes4 "$1" | sed -n 's/^default .*metric \([0-9]*\).*/\1/p' | head -n 1
+}
+
+# The program attached on IF's DIRECTION (ingress/egress), e.g. colatrl_egress_rawip.
+our_program() {
+    hx tc filter show dev "$1" "$2" 2>/dev/null | grep -o 'colatrl_[a-z0-9_]*' | head -n 1
 }
 
 # IPv4 traffic through the CLAT on IF: ping, TCP, UDP, and the egress/ingress

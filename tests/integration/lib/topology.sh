@@ -180,10 +180,14 @@ topo_base() {
 }
 
 # Adds router N (1 or 2) between the host (interface wanN) and server4.
+# LINK: veth (default; Ethernet) or tun (raw IP, point-to-point, no ARP: the
+# shape of a WWAN modem's link; a tun device in the host and in the router,
+# relayed by colatrl-test-tunrelay, with link-locals fe80::2 and fe80::1).
 # Env knobs: TOPO_V4_MTU (router<->server4 link MTU, default 1500), TOPO_LAN_MTU
 # (host<->router link MTU, default 1500).
+# Usage: topo_add_router N [veth|tun]
 topo_add_router() {
-    local n=$1
+    local n=$1 link=${2:-veth}
     local r
     r=$(topo_router_ns "$n")
     topo_ns_add "$r"
@@ -191,8 +195,14 @@ topo_add_router() {
     # link-local source), so DAD is off in the router namespace.
     rx "$n" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
     rx "$n" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
-    ip -n "$r" link add lan0 mtu "${TOPO_LAN_MTU:-1500}" type veth peer name "wan$n" \
-        mtu "${TOPO_LAN_MTU:-1500}" netns "$TOPO_HOST" || topo_fail "veth host<->router$n"
+    case "$link" in
+    veth)
+        ip -n "$r" link add lan0 mtu "${TOPO_LAN_MTU:-1500}" type veth peer name "wan$n" \
+            mtu "${TOPO_LAN_MTU:-1500}" netns "$TOPO_HOST" || topo_fail "veth host<->router$n"
+        ;;
+    tun) topo_tun_link "$n" ;;
+    *) topo_fail "topo_add_router: unknown link type $link" ;;
+    esac
     # The host's uplink takes RAs (forwarding is off there); SLAAC on.
     hx sysctl -qw "net.ipv6.conf.wan$n.accept_ra=1" "net.ipv6.conf.wan$n.autoconf=1"
     ip -n "$r" link set lan0 up
@@ -215,6 +225,43 @@ table ip colatrl_topo {
     }
 }
 EOF
+}
+
+# The raw-IP link of topo_add_router N tun: persistent tun devices wanN (host)
+# and lan0 (router N), so they go with their namespaces, and the relay that
+# gives both carrier while it runs (topo_tun_link_down / _up cut and restore it).
+topo_tun_link() {
+    local n=$1 r
+    r=$(topo_router_ns "$n")
+    [ -x "$COLATRL_BUILD_DIR/tools/colatrl-test-tunrelay" ] ||
+        topo_skip "colatrl-test-tunrelay not built in $COLATRL_BUILD_DIR"
+    ip -n "$TOPO_HOST" tuntap add mode tun name "wan$n" || topo_fail "tun wan$n in the host"
+    ip -n "$r" tuntap add mode tun name lan0 || topo_fail "tun lan0 in router$n"
+    ip -n "$TOPO_HOST" link set "wan$n" mtu "${TOPO_LAN_MTU:-1500}"
+    ip -n "$r" link set lan0 mtu "${TOPO_LAN_MTU:-1500}"
+    # Fixed link-locals: a tun device has no hardware address to derive one from.
+    hx sysctl -qw "net.ipv6.conf.wan$n.addr_gen_mode=1"
+    rx "$n" sysctl -qw net.ipv6.conf.lan0.addr_gen_mode=1
+    ip -n "$TOPO_HOST" addr add fe80::2/64 dev "wan$n"
+    ip -n "$r" addr add fe80::1/64 dev lan0
+    topo_tun_link_up "$n"
+}
+
+topo_tun_link_up() {
+    local n=$1
+    : >"$TOPO_DIR/tunrelay$n.log"
+    topo_spawn "tunrelay$n" "$TOPO_HOST" "$COLATRL_BUILD_DIR/tools/colatrl-test-tunrelay" \
+        "$TOPO_HOST:wan$n" "$(topo_router_ns "$n"):lan0"
+    eval "TOPO_TUNRELAY_PID_$n=$TOPO_LAST_PID"
+    topo_wait 5 grep -q relaying "$TOPO_DIR/tunrelay$n.log" ||
+        topo_fail "colatrl-test-tunrelay for wan$n did not start (log: tunrelay$n.log)"
+}
+
+# Carrier loss on router N's raw-IP link (the relay stops; devices stay).
+topo_tun_link_down() {
+    local var="TOPO_TUNRELAY_PID_$1"
+    kill -TERM "${!var}" 2>/dev/null
+    wait "${!var}" 2>/dev/null || true
 }
 
 # TAYGA as the NAT64 (PLAT) in router N with prefix PREF64 (default
@@ -357,6 +404,29 @@ topo_standard() {
     sx "$TOPO_PYTHON" -c 'pass' || topo_fail "python3 not runnable"
     topo_spawn netcheck "$TOPO_SRV" "$TOPO_PYTHON" "$TOPO_LIB_DIR/netcheck.py" serve --bind "$TOPO_SERVER4"
     topo_wait_slaac 1
+}
+
+# Two IPv6-only uplinks, as on a laptop with Wi-Fi and WWAN, with
+# NetworkManager's default-route metrics: wan1 an Ethernet-like veth ("wlan",
+# the RA's default route at metric 600) and wan2 a raw-IP tun link ("wwan",
+# `default dev wan2 metric 700`, no next hop), each router with its NAT64 and
+# RAs; server4's netcheck runs; SLAAC done on both.
+topo_two_uplinks() {
+    topo_base
+    topo_add_router 1
+    topo_add_router 2 tun
+    hx sysctl -qw net.ipv6.conf.wan1.ra_defrtr_metric=600 net.ipv6.conf.wan2.accept_ra_defrtr=0
+    hx ip -6 route add default dev wan2 metric 700 || topo_fail "device route on wan2"
+    # Tests cut wan1's carrier by taking router 1's end down; the router keeps
+    # its addresses meanwhile, as an access point does when a station leaves.
+    rx 1 sysctl -qw net.ipv6.conf.lan0.keep_addr_on_down=1
+    topo_start_nat64 1
+    topo_start_nat64 2
+    topo_start_ra 1
+    topo_start_ra 2
+    topo_spawn netcheck "$TOPO_SRV" "$TOPO_PYTHON" "$TOPO_LIB_DIR/netcheck.py" serve --bind "$TOPO_SERVER4"
+    topo_wait_slaac 1
+    topo_wait 15 topo_has_host_addr 2 || topo_fail "no SLAAC address on wan2"
 }
 
 # TAYGA as the CLAT in the host namespace (the benchmark baseline and a proof
