@@ -90,11 +90,14 @@ Status Daemon::setup() {
         return sys_error(r, "sd_event_set_watchdog");
     }
 
-    auto secret = load_or_create_secret(options_.state_dir + "/secret");
+    auto secret = obtain_secret(options_.state_dir + "/secret");
     if (!secret) {
         return std::move(secret).error();
     }
-    inputs_.secret = std::move(*secret);
+    if (!secret->warning.empty()) {
+        log::write(log::warning, {}, secret->warning);
+    }
+    inputs_.secret = std::move(secret->bytes);
 
     // The maps of the previous run of the service, if it left them in the fd
     // store: the new programs share them, so the adoption needs no privilege

@@ -11,6 +11,7 @@
 
 #include <getopt.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -63,6 +64,19 @@ void remove_what_an_earlier_run_left() {
         log::write(log::notice, {}, "removed what an earlier run left, as this one cannot start",
                    {&id, 1});
     }
+}
+
+// Exit statuses that colatrld.service does not restart on (RestartPreventExitStatus):
+// missing privileges (EX_NOPERM) or a kernel without what it needs (EX_UNAVAILABLE)
+// stay so, and a restart loop would only fill the journal.
+constexpr int kExitNoPerm = 77;
+constexpr int kExitUnavailable = 69;
+
+int start_failure_status(const colatrl::Error& e) {
+    if (e.sys_errno == EPERM) {
+        return kExitNoPerm;
+    }
+    return e.code == colatrl::Errc::unsupported ? kExitUnavailable : 1;
 }
 
 } // namespace
@@ -154,7 +168,7 @@ int main(int argc, char** argv) {
     auto d = Daemon::create(opt, *cfg);
     if (!d) {
         log::write(log::err, {}, "cannot start: " + d.error().message);
-        return 1;
+        return start_failure_status(d.error());
     }
     return (*d)->run();
 }

@@ -126,4 +126,34 @@ Result<std::vector<uint8_t>> load_or_create_secret(const std::string& path) {
     return create_secret(path);
 }
 
+Result<SecretInUse> obtain_secret(const std::string& path) {
+    auto stored = load_or_create_secret(path);
+    if (stored) {
+        return SecretInUse{std::move(*stored), {}};
+    }
+    std::string why = stored.error().message;
+    if (stored.error().code == Errc::parse) {
+        const std::string aside = path + ".corrupt";
+        if (::rename(path.c_str(), aside.c_str()) == 0) {
+            auto fresh = create_secret(path);
+            if (fresh) {
+                return SecretInUse{std::move(*fresh),
+                                   why.substr(0, why.find(';')) + "; moved to " + aside +
+                                       ", a new secret is in use (the CLAT IPv6 address changes)"};
+            }
+            why = fresh.error().message;
+        } else {
+            why += "; moving it aside: " + sys_error(errno, "rename").message;
+        }
+    }
+    std::vector<uint8_t> temporary(kSecretSize);
+    if (auto s = fill_random(temporary); !s) {
+        return std::move(s).error();
+    }
+    return SecretInUse{std::move(temporary),
+                       "cannot keep the secret: " + why +
+                           "; using a temporary one (the CLAT IPv6 address changes at every "
+                           "start until this is fixed)"};
+}
+
 } // namespace colatrl

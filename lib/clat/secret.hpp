@@ -18,4 +18,15 @@ namespace colatrl {
 // size or type is an Errc::parse error naming the path.
 Result<std::vector<uint8_t>> load_or_create_secret(const std::string& path);
 
+// What the daemon runs with. A bad state directory must not keep it from starting (a
+// restart would meet the same directory): a corrupt secret is moved aside to
+// PATH.corrupt and replaced by a new one; when the secret can be neither read nor
+// stored, a temporary one is used. `warning` then says so in one line (the CLAT IPv6
+// address changes). Fails only when getrandom(2) does.
+struct SecretInUse {
+    std::vector<uint8_t> bytes;
+    std::string warning; // empty when the stored secret was used or created
+};
+Result<SecretInUse> obtain_secret(const std::string& path);
+
 } // namespace colatrl

@@ -112,3 +112,36 @@ TEST_CASE("a secret path that is not a regular file is rejected", "[secret]") {
     REQUIRE_FALSE(l); // O_NOFOLLOW: a symlink is never followed
     CHECK_FALSE(load_or_create_secret(""));
 }
+
+TEST_CASE("obtain_secret: a corrupt secret is moved aside and replaced, once", "[secret]") {
+    TempDir dir;
+    const fs::path p = dir.path / "secret";
+    write_file(p, std::string(5, 'x'));
+    auto s = obtain_secret(p.string());
+    REQUIRE(s);
+    CHECK(s->bytes.size() == kSecretSize);
+    CHECK(s->warning.find("corrupt secret") != std::string::npos);
+    CHECK(s->warning.find(p.string() + ".corrupt") != std::string::npos);
+    CHECK(fs::file_size(p.string() + ".corrupt") == 5);
+    // The new secret is stored: the next start uses it without a word.
+    auto again = obtain_secret(p.string());
+    REQUIRE(again);
+    CHECK(again->warning.empty());
+    CHECK(again->bytes == s->bytes);
+}
+
+TEST_CASE("obtain_secret: a state directory that cannot be used gives a temporary secret",
+          "[secret]") {
+    TempDir dir;
+    // A file where the directory should be: ENOTDIR even for root.
+    write_file(dir.path / "state", "not a directory");
+    const std::string path = (dir.path / "state" / "secret").string();
+    auto a = obtain_secret(path);
+    auto b = obtain_secret(path);
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(a->bytes.size() == kSecretSize);
+    CHECK(a->warning.find("temporary") != std::string::npos);
+    CHECK(a->warning.find(path) != std::string::npos);
+    CHECK(a->bytes != b->bytes); // nothing was stored
+}
