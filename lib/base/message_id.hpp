@@ -34,8 +34,8 @@ namespace colatrl::logfield {
 // journald's own fields this daemon sets.
 inline constexpr std::string_view message_id = "MESSAGE_ID";
 // colatrld's fields (docs/journal.md).
-inline constexpr std::string_view state = "COLATRL_STATE";           // on | off
-inline constexpr std::string_view off_reason = "COLATRL_OFF_REASON"; // off_reason_id()
+inline constexpr std::string_view state = "COLATRL_STATE";           // active | off
+inline constexpr std::string_view off_reason = "COLATRL_OFF_REASON"; // off_reason_word()
 inline constexpr std::string_view pref64 = "COLATRL_PREF64";         // 64:ff9b::/96
 // config | ra | dns64 | adopted
 inline constexpr std::string_view pref64_source = "COLATRL_PREF64_SOURCE";

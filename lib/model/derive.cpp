@@ -68,6 +68,40 @@ std::string_view to_string(OffReason r) {
     return "?";
 }
 
+std::string_view off_reason_word(OffReason r) {
+    switch (r) {
+    case OffReason::none:
+        return "";
+    case OffReason::not_selected:
+        return "not-selected";
+    case OffReason::link_down:
+        return "link-down";
+    case OffReason::no_ipv6_route:
+        return "no-ipv6-route";
+    case OffReason::no_ipv6_gateway:
+        return "no-ipv6-gateway";
+    case OffReason::no_ipv6_prefix:
+        return "no-ipv6-prefix";
+    case OffReason::native_ipv4:
+        return "native-ipv4";
+    case OffReason::other_clat:
+        return "other-clat";
+    case OffReason::mode_off:
+        return "mode-off";
+    case OffReason::no_pref64:
+        return "no-pref64";
+    case OffReason::no_clat_ipv4:
+        return "no-clat-ipv4";
+    case OffReason::no_counter_slot:
+        return "too-many-uplinks";
+    case OffReason::unsupported_link:
+        return "unsupported-link";
+    case OffReason::invalid_config:
+        return "invalid-config";
+    }
+    return "unknown";
+}
+
 bool same_config(const colatrl_config& a, const colatrl_config& b) {
     return std::memcmp(&a, &b, sizeof a) == 0;
 }

@@ -74,6 +74,10 @@ enum class OffReason {
     invalid_config,   // make_datapath_config refused (reason in `detail`)
 };
 std::string_view to_string(OffReason r);
+// The stable machine word of a reason, one vocabulary for the bus
+// (Link1.OffReason) and the journal (COLATRL_OFF_REASON=): "native-ipv4",
+// "no-pref64", ...; "" for none. to_string() is the wording, which may change.
+std::string_view off_reason_word(OffReason r);
 
 // What one link should look like.
 struct LinkPlan {

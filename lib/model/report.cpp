@@ -5,40 +5,6 @@
 
 namespace colatrl {
 
-std::string_view off_reason_id(OffReason r) {
-    switch (r) {
-    case OffReason::none:
-        return "none";
-    case OffReason::not_selected:
-        return "not_selected";
-    case OffReason::link_down:
-        return "link_down";
-    case OffReason::no_ipv6_route:
-        return "no_ipv6_route";
-    case OffReason::no_ipv6_gateway:
-        return "no_ipv6_gateway";
-    case OffReason::no_ipv6_prefix:
-        return "no_ipv6_prefix";
-    case OffReason::native_ipv4:
-        return "native_ipv4";
-    case OffReason::other_clat:
-        return "other_clat";
-    case OffReason::mode_off:
-        return "mode_off";
-    case OffReason::no_pref64:
-        return "no_pref64";
-    case OffReason::no_clat_ipv4:
-        return "no_clat_ipv4";
-    case OffReason::no_counter_slot:
-        return "no_counter_slot";
-    case OffReason::unsupported_link:
-        return "unsupported_link";
-    case OffReason::invalid_config:
-        return "invalid_config";
-    }
-    return "unknown";
-}
-
 namespace {
 
 log::Field field(std::string_view name, std::string value) {
@@ -51,9 +17,9 @@ std::vector<log::Field> plan_fields(const LinkPlan& p) {
     std::vector<log::Field> f;
     f.push_back(
         field(logfield::message_id, std::string(p.active() ? msgid::clat_on : msgid::clat_off)));
-    f.push_back(field(logfield::state, p.active() ? "on" : "off"));
+    f.push_back(field(logfield::state, p.active() ? "active" : "off"));
     if (!p.active()) {
-        f.push_back(field(logfield::off_reason, std::string(off_reason_id(p.off))));
+        f.push_back(field(logfield::off_reason, std::string(off_reason_word(p.off))));
     }
     if (p.pref64) {
         f.push_back(field(logfield::pref64, p.pref64->str()));
@@ -101,7 +67,7 @@ std::vector<log::Entry> describe_changes(const DesiredState& before, const Desir
                  p.name,
                  "CLAT off: link gone",
                  {field(logfield::message_id, std::string(msgid::clat_off)),
-                  field(logfield::state, "off"), field(logfield::off_reason, "link_gone")}});
+                  field(logfield::state, "off"), field(logfield::off_reason, "link-gone")}});
         }
     }
     return out;

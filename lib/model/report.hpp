@@ -18,10 +18,6 @@ namespace colatrl {
 // Off reasons worth an info line even for a link that never had a CLAT.
 bool noteworthy(OffReason r);
 
-// The machine-readable name of an off reason (COLATRL_OFF_REASON=), stable
-// across versions unlike the wording of to_string().
-std::string_view off_reason_id(OffReason r);
-
 // The journal fields of a link's state (docs/journal.md): MESSAGE_ID= of
 // "CLAT on"/"CLAT off", COLATRL_STATE=, COLATRL_OFF_REASON= when off,
 // COLATRL_PREF64= (+ _SOURCE) when known, the CLAT addresses when on.

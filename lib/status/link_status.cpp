@@ -23,52 +23,8 @@ std::string_view to_word(ManagerState s) {
     return "unknown";
 }
 
-std::string_view off_reason_word(OffReason r) {
-    switch (r) {
-    case OffReason::none:
-        return "";
-    case OffReason::not_selected:
-        return "not-selected";
-    case OffReason::link_down:
-        return "link-down";
-    case OffReason::no_ipv6_route:
-        return "no-ipv6-route";
-    case OffReason::no_ipv6_gateway:
-        return "no-ipv6-gateway";
-    case OffReason::no_ipv6_prefix:
-        return "no-ipv6-prefix";
-    case OffReason::native_ipv4:
-        return "native-ipv4";
-    case OffReason::other_clat:
-        return "other-clat";
-    case OffReason::mode_off:
-        return "mode-off";
-    case OffReason::no_pref64:
-        return "no-pref64";
-    case OffReason::no_clat_ipv4:
-        return "no-clat-ipv4";
-    case OffReason::no_counter_slot:
-        return "too-many-uplinks";
-    case OffReason::unsupported_link:
-        return "unsupported-link";
-    case OffReason::invalid_config:
-        return "invalid-config";
-    }
-    return "unknown";
-}
-
 std::string_view pref64_source_word(Pref64Source s) {
-    switch (s) {
-    case Pref64Source::none:
-        return "";
-    case Pref64Source::config:
-        return "config";
-    case Pref64Source::ra:
-        return "ra";
-    case Pref64Source::dns64:
-        return "dns64";
-    }
-    return "";
+    return s == Pref64Source::none ? std::string_view{} : to_string(s);
 }
 
 namespace {
@@ -95,6 +51,7 @@ uint64_t pref64_expiry(int ifindex, const Ipv6Prefix& prefix, Pref64Source sourc
     }
     case Pref64Source::dns64:
         return model.dns64 && model.dns64->prefix == prefix ? boot_usec(model.dns64->expires) : 0;
+    case Pref64Source::adopted: // stands in for seconds after a restart, no lifetime of its own
     case Pref64Source::config:
     case Pref64Source::none:
         break;

@@ -25,9 +25,8 @@ namespace colatrl {
 enum class ManagerState { starting, running, degraded, stopping };
 std::string_view to_word(ManagerState s);
 
-// Link1.OffReason for a reason of the derivation ("native-ipv4", ...); "" for none.
-std::string_view off_reason_word(OffReason r);
-// Link1.Pref64Source: "config", "ra", "dns64", "" for none.
+// Link1.OffReason is off_reason_word() (model/derive.hpp).
+// Link1.Pref64Source: "config", "ra", "dns64", "adopted", "" for none.
 std::string_view pref64_source_word(Pref64Source s);
 
 // Words for a link whose plan is active but on which nothing is installed.

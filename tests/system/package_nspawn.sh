@@ -198,7 +198,7 @@ msgid() { sed -n "s/.* $1 = \"\([0-9a-f]\{32\}\)\".*/\1/p" "$SRC/lib/base/messag
 MSGID_ON=$(msgid clat_on)
 [ -n "$MSGID_ON" ] || topo_fail "no clat_on id in lib/base/message_id.hpp"
 cx journalctl -u colatrld.service MESSAGE_ID="$MSGID_ON" -o verbose >"$NSPAWN_DIR/verbose.txt" 2>&1
-for want in "MESSAGE_ID=$MSGID_ON" "INTERFACE=$UPLINK" COLATRL_STATE=on "COLATRL_PREF64=$PREF64" \
+for want in "MESSAGE_ID=$MSGID_ON" "INTERFACE=$UPLINK" COLATRL_STATE=active "COLATRL_PREF64=$PREF64" \
     COLATRL_PREF64_SOURCE=ra "COLATRL_CLAT_IPV6=$LAST_CLAT6" "MESSAGE=$UPLINK: CLAT on:"; do
     grep -q "^ *$want" "$NSPAWN_DIR/verbose.txt" ||
         topo_fail "journalctl -u colatrld -o verbose lacks $want: $(head -c 2000 "$NSPAWN_DIR/verbose.txt")"

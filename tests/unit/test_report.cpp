@@ -105,7 +105,7 @@ TEST_CASE("change lines carry the state as journal fields", "[report]") {
     auto lines = describe_changes({}, state({on(2, "eth0"), off(4, "eth2", OffReason::no_pref64)}));
     REQUIRE(lines.size() == 2);
     CHECK(field_of(lines[0], "MESSAGE_ID") == msgid::clat_on);
-    CHECK(field_of(lines[0], "COLATRL_STATE") == "on");
+    CHECK(field_of(lines[0], "COLATRL_STATE") == "active");
     CHECK(field_of(lines[0], "COLATRL_PREF64") == "64:ff9b::/96");
     CHECK(field_of(lines[0], "COLATRL_PREF64_SOURCE") == "ra");
     CHECK(field_of(lines[0], "COLATRL_CLAT_IPV4") == "192.0.0.2");
@@ -113,19 +113,20 @@ TEST_CASE("change lines carry the state as journal fields", "[report]") {
     CHECK(field_of(lines[0], "COLATRL_OFF_REASON") == "<none>");
     CHECK(field_of(lines[1], "MESSAGE_ID") == msgid::clat_off);
     CHECK(field_of(lines[1], "COLATRL_STATE") == "off");
-    CHECK(field_of(lines[1], "COLATRL_OFF_REASON") == "no_pref64");
+    CHECK(field_of(lines[1], "COLATRL_OFF_REASON") == "no-pref64");
     CHECK(field_of(lines[1], "COLATRL_CLAT_IPV4") == "<none>");
     lines = describe_changes(state({on(2, "eth0")}), {});
     REQUIRE(lines.size() == 1);
-    CHECK(field_of(lines[0], "COLATRL_OFF_REASON") == "link_gone");
+    CHECK(field_of(lines[0], "COLATRL_OFF_REASON") == "link-gone");
     CHECK(field_of(lines[0], "MESSAGE_ID") == msgid::clat_off);
 }
 
 TEST_CASE("off reasons have distinct machine names", "[report]") {
     std::set<std::string_view> seen;
-    for (int r = 0; r <= static_cast<int>(OffReason::invalid_config); ++r) {
-        const auto id = off_reason_id(static_cast<OffReason>(r));
+    for (int r = 1; r <= static_cast<int>(OffReason::invalid_config); ++r) {
+        const auto id = off_reason_word(static_cast<OffReason>(r));
         CHECK(id != "unknown");
+        CHECK_FALSE(id.empty());
         CHECK(id.find(' ') == std::string_view::npos);
         CHECK(seen.insert(id).second);
     }
