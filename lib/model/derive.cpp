@@ -111,9 +111,8 @@ bool LinkPlan::operator==(const LinkPlan& o) const {
            detail == o.detail && prefix64 == o.prefix64 && pref64 == o.pref64 &&
            pref64_source == o.pref64_source && gateway == o.gateway && ipv6_mtu == o.ipv6_mtu &&
            ipv6_metric == o.ipv6_metric && needs_dad == o.needs_dad && clat4 == o.clat4 &&
-           clat6 == o.clat6 && clat6_counter == o.clat6_counter &&
-           counter_slot == o.counter_slot && route4_mtu == o.route4_mtu &&
-           route4_metric == o.route4_metric && same_config(dp, o.dp);
+           clat6 == o.clat6 && clat6_counter == o.clat6_counter && counter_slot == o.counter_slot &&
+           route4_mtu == o.route4_mtu && route4_metric == o.route4_metric && same_config(dp, o.dp);
 }
 
 std::string LinkPlan::describe() const {
