@@ -237,21 +237,8 @@ std::string json_links(const std::vector<LinkView>& links, bool with_counters) {
     JsonWriter j;
     j.begin_array();
     for (const auto& l : links) {
-        const LinkStatus& s = l.status;
         j.begin_object();
-        j.key("InterfaceName").value(s.name);
-        j.key("InterfaceIndex").value(s.ifindex);
-        j.key("State").value(s.state());
-        j.key("OffReason").value(s.off_reason);
-        j.key("OffDetail").value(s.off_detail);
-        j.key("Pref64").value(s.pref64);
-        j.key("Pref64Source").value(s.pref64_source);
-        j.key("Pref64ExpiresUSec").value(s.pref64_expires_usec);
-        j.key("ClatIPv4Address").value(s.clat4);
-        j.key("ClatIPv6Address").value(s.clat6);
-        j.key("Gateway").value(s.gateway);
-        j.key("MTU").value(s.mtu);
-        j.key("Since").value(s.since_usec);
+        write_link_properties(j, l.status);
         if (with_counters) {
             j.key("Packets4to6").value(l.packets4to6);
             j.key("Packets6to4").value(l.packets6to4);

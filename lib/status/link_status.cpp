@@ -203,19 +203,7 @@ void write_config(JsonWriter& j, const Config& c) {
 
 void write_link(JsonWriter& j, const LinkStatus& s, const std::vector<colatrl_counter>* block) {
     j.begin_object();
-    j.key("InterfaceName").value(s.name);
-    j.key("InterfaceIndex").value(s.ifindex);
-    j.key("State").value(s.state());
-    j.key("OffReason").value(s.off_reason);
-    j.key("OffDetail").value(s.off_detail);
-    j.key("Pref64").value(s.pref64);
-    j.key("Pref64Source").value(s.pref64_source);
-    j.key("Pref64ExpiresUSec").value(s.pref64_expires_usec);
-    j.key("ClatIPv4Address").value(s.clat4);
-    j.key("ClatIPv6Address").value(s.clat6);
-    j.key("Gateway").value(s.gateway);
-    j.key("MTU").value(s.mtu);
-    j.key("Since").value(s.since_usec);
+    write_link_properties(j, s);
     const TrafficTotals t = block ? traffic_totals(*block) : TrafficTotals{};
     j.key("Packets4to6").value(t.packets4to6);
     j.key("Packets6to4").value(t.packets6to4);
@@ -235,6 +223,22 @@ void write_link(JsonWriter& j, const LinkStatus& s, const std::vector<colatrl_co
 }
 
 } // namespace
+
+void write_link_properties(JsonWriter& j, const LinkStatus& s) {
+    j.key("InterfaceName").value(s.name);
+    j.key("InterfaceIndex").value(s.ifindex);
+    j.key("State").value(s.state());
+    j.key("OffReason").value(s.off_reason);
+    j.key("OffDetail").value(s.off_detail);
+    j.key("Pref64").value(s.pref64);
+    j.key("Pref64Source").value(s.pref64_source);
+    j.key("Pref64ExpiresUSec").value(s.pref64_expires_usec);
+    j.key("ClatIPv4Address").value(s.clat4);
+    j.key("ClatIPv6Address").value(s.clat6);
+    j.key("Gateway").value(s.gateway);
+    j.key("MTU").value(s.mtu);
+    j.key("Since").value(s.since_usec);
+}
 
 std::string describe_json(const ManagerInfo& info, const Config& config,
                           const std::map<int, LinkStatus>& links,

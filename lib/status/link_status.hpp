@@ -124,6 +124,11 @@ struct ManagerInfo {
     ManagerState state = ManagerState::starting;
     std::string config_file;
 };
+// The Link1 state properties as keys of the current JSON object (Describe()
+// and colatrlctl --json write the same names).
+class JsonWriter;
+void write_link_properties(JsonWriter& j, const LinkStatus& s);
+
 std::string describe_json(const ManagerInfo& info, const Config& config,
                           const std::map<int, LinkStatus>& links,
                           const std::map<int, std::vector<colatrl_counter>>& counters);
