@@ -219,7 +219,7 @@ static __always_inline __u32 xlat_echo_diff(__u16 old_word, __u16 new_word, __u3
 /* Scratch space for summing packet bytes (too big for the 512-byte stack). */
 #define XLAT_SCRATCH_LEN 512
 struct xlat_scratch {
-    __u8 buf[XLAT_SCRATCH_LEN];
+    __u8 buf[XLAT_SCRATCH_LEN + 4]; /* + room for a short chunk's zero padding */
 };
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -255,14 +255,15 @@ __noinline __s64 xlat_csum_skb_sum(struct __sk_buff *skb, __u32 off, __u32 len, 
             return -1;
         if (bpf_skb_load_bytes(skb, (__u32)pos, s->buf, (__u32)n))
             return -1;
-        /* bpf_csum_diff wants whole 32-bit words: zero-pad the tail. Only
-         * the last chunk can be short, and chunks are even, so pairs keep
-         * their alignment. */
+        /* bpf_csum_diff wants whole 32-bit words: zero-pad the tail. The
+         * buffer has 4 spare bytes, so the pad never wraps onto the chunk's
+         * first bytes (it once did for n = 510 and 511). Only the last chunk
+         * can be short, and chunks are even, so pairs keep their alignment. */
         __u64 n4 = (n + 3) & ~3ull;
         if (n < XLAT_SCRATCH_LEN) {
-            s->buf[n & (XLAT_SCRATCH_LEN - 1)] = 0;
-            s->buf[(n + 1) & (XLAT_SCRATCH_LEN - 1)] = 0;
-            s->buf[(n + 2) & (XLAT_SCRATCH_LEN - 1)] = 0;
+            s->buf[n] = 0;
+            s->buf[n + 1] = 0;
+            s->buf[n + 2] = 0;
         }
         asm volatile("" : "+r"(n4));
         if (n4 > XLAT_SCRATCH_LEN)
@@ -320,6 +321,21 @@ static __always_inline bool xlat_pref64_match(const struct in6_addr *addr,
     for (__u32 i = 0; i < 12; i++)
         diff |= (i < nbytes) ? (__u32)(a[i] ^ cfg->pref64[i]) : 0;
     return diff == 0;
+}
+
+/* COLATRL_F_CSUM_NEUTRAL holds for an address in PREF64 only when the bits
+ * after the embedded IPv4 address (u octet and suffix, RFC 6052 §2.2) are
+ * zero, as our own embedding writes them; a /96 has none. An address from
+ * the wire may carry anything there, and then the checksum needs its update. */
+static __always_inline bool xlat_csum_neutral_for(const struct colatrl_config *cfg,
+                                                  const struct in6_addr *addr)
+{
+    if (!(cfg->flags & COLATRL_F_CSUM_NEUTRAL))
+        return false;
+    if (cfg->pref64_len == 96)
+        return true;
+    const __u32 *w = (const __u32 *)addr;
+    return (w[2] | w[3]) == 0; /* /32: bytes 8-15 */
 }
 
 /* RFC 6052 §2.2 byte positions of IPv4 octets a,b,c,d (skipping u = byte 8).

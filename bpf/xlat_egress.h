@@ -505,6 +505,13 @@ static __always_inline __u32 eg_decide(struct __sk_buff *skb, const __u32 l2_len
         return XLAT_DROP(COLATRL_CNT_EG_DROP_IGMP);
     case IPPROTO_ICMP:
         return eg_xlat_icmp(skb, l2_len, cfg, &v);
+    case IPPROTO_HOPOPTS:
+    case IPPROTO_ROUTING:
+    case IPPROTO_FRAGMENT:
+    case IPPROTO_DSTOPTS:
+        /* Copied into Next Header (RFC 7915 §4.1) these would make IPv6
+         * receivers parse the IPv4 payload as an extension header chain. */
+        return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
     default:
         return eg_xlat_plain(skb, l2_len, cfg, &v);
     }

@@ -191,7 +191,7 @@ static __always_inline __u32 in_xlat_plain(struct __sk_buff *skb, const __u32 l2
         /* IPv6 has no "no checksum" UDP (RFC 8200 §8.1). */
         if (csum == 0)
             return XLAT_DROP(COLATRL_CNT_IN_DROP_MALFORMED);
-        if (!(cfg->flags & COLATRL_F_CSUM_NEUTRAL) &&
+        if (!xlat_csum_neutral_for(cfg, &ip6->saddr) &&
             bpf_l4_csum_replace(skb, w->l4_off + offsetof(struct udphdr, check), 0,
                                 xlat_addr_diff(ip6, src4, cfg->clat_v4, true),
                                 BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0))
@@ -203,7 +203,7 @@ static __always_inline __u32 in_xlat_plain(struct __sk_buff *skb, const __u32 l2
             return XLAT_DROP(COLATRL_CNT_IN_DROP_MALFORMED);
         if (gso) /* DF by the size of each segment, not of the super-packet */
             df_len = XLAT_IPV4_HLEN + (__u32)(doff >> 4) * 4 + skb->gso_size;
-        if (!(cfg->flags & COLATRL_F_CSUM_NEUTRAL) &&
+        if (!xlat_csum_neutral_for(cfg, &ip6->saddr) &&
             bpf_l4_csum_replace(skb, w->l4_off + offsetof(struct tcphdr, check), 0,
                                 xlat_addr_diff(ip6, src4, cfg->clat_v4, true), BPF_F_PSEUDO_HDR))
             return XLAT_DROP(COLATRL_CNT_IN_DROP_HELPER);
@@ -244,7 +244,7 @@ static __always_inline __u32 in_fix_inner_l4(struct __sk_buff *skb,
     if (iw->proto == IPPROTO_TCP || iw->proto == IPPROTO_UDP) {
         __u32 coff = iw->proto == IPPROTO_TCP ? offsetof(struct tcphdr, check)
                                               : offsetof(struct udphdr, check);
-        if (avail < coff + 2 || (cfg->flags & COLATRL_F_CSUM_NEUTRAL))
+        if (avail < coff + 2 || xlat_csum_neutral_for(cfg, &in6->daddr))
             return XLAT_CONTINUE;
         __u16 c;
         if (bpf_skb_load_bytes(skb, at + coff, &c, 2))
@@ -451,6 +451,12 @@ static __always_inline __u32 in_decide(struct __sk_buff *skb, const __u32 l2_len
 
     if (w.rt_pending)
         return XLAT_DROP(COLATRL_CNT_IN_DROP_ROUTING_HDR);
+    /* Bytes past Payload Length would stay behind the IPv4 packet, past its
+     * Total Length: cut them first, as egress does. */
+    if (skb->len > end) {
+        if (skb->gso_size || bpf_skb_change_tail(skb, end, 0))
+            return XLAT_DROP(COLATRL_CNT_IN_DROP_MALFORMED);
+    }
     if (skb->gso_size && w.proto != IPPROTO_TCP)
         return XLAT_DROP(COLATRL_CNT_IN_DROP_GSO);
 

@@ -81,6 +81,13 @@ TEST_CASE("egress drops truncated and malformed IPv4", "[egress]") {
         v6inv4[0] = 0x65;
         expect_drop(v6inv4, COLATRL_CNT_EG_DROP_MALFORMED);
     }
+    SECTION("IPv6 extension header numbers as the IPv4 protocol") {
+        // Copied into Next Header they would turn the payload into a header chain.
+        for (uint8_t proto : {kProtoHopByHop, kProtoRouting, kProtoFragment, kProtoDstOpts}) {
+            INFO("protocol " << int{proto});
+            expect_drop(ipv4(spec4(e, proto), pattern(40)), COLATRL_CNT_EG_DROP_MALFORMED);
+        }
+    }
     SECTION("UDP/TCP header cut before its checksum") {
         expect_drop(ipv4(spec4(e, kProtoUdp), pattern(7)), COLATRL_CNT_EG_DROP_MALFORMED);
         expect_drop(ipv4(spec4(e, kProtoTcp), pattern(17)), COLATRL_CNT_EG_DROP_MALFORMED);

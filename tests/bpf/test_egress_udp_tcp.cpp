@@ -86,8 +86,11 @@ TEST_CASE("egress computes a zero UDP checksum, drops fragmented ones", "[egress
     SECTION("small, odd, multi-chunk and large datagrams") {
         for (const char* p : {"2001:db8::/32", "2001:db8:100::/40", kWkp}) {
             Env e = setup(p);
-            for (size_t n : {size_t{0}, size_t{1}, size_t{13}, size_t{504}, size_t{505},
-                             size_t{1472}, size_t{3001}}) {
+            // 502/503/1014/1015: a last 512-byte chunk of 510/511 bytes, whose
+            // zero padding once wrapped onto the chunk's first byte.
+            for (size_t n :
+                 {size_t{0}, size_t{1}, size_t{13}, size_t{502}, size_t{503}, size_t{504},
+                  size_t{505}, size_t{1014}, size_t{1015}, size_t{1472}, size_t{3001}}) {
                 INFO("payload " << n << " prefix " << p);
                 udp_case(e, n, Csum::zero);
             }

@@ -190,6 +190,34 @@ TEST_CASE("ingress: IPv4 header fields", "[ingress]") {
             check_v4(run_in(f), Expect4{.src = e.server4, .dst = e.clat4, .l4_len = seg.size()});
         CHECK(l4_checksum_v4_ok(e.server4, e.clat4, kProtoUdp, ip.l4));
     }
+    SECTION("u octet and suffix bits under a checksum-neutral /32 get the checksum update") {
+        // Neutrality assumes the zero bits of our own embedding; these are not.
+        Env e = setup("2001:db8::/32", 0, true);
+        Ipv6Addr src = e.server6;
+        src.bytes[8] = 0x12;
+        src.bytes[13] = 0x34;
+        for (uint8_t proto : {kProtoUdp, kProtoTcp}) {
+            INFO("protocol " << int{proto});
+            const Bytes seg = proto == kProtoUdp ? udp(src, e.clat6, UdpSpec{}, pattern(20))
+                                                 : tcp(src, e.clat6, TcpSpec{}, pattern(20));
+            const Bytes f = frame6(Ip6Spec{.src = src, .dst = e.clat6, .next_header = proto}, seg);
+            auto ip = check_v4(
+                run_in(f),
+                Expect4{.src = e.server4, .dst = e.clat4, .proto = proto, .l4_len = seg.size()});
+            CHECK(l4_checksum_v4_ok(e.server4, e.clat4, proto, ip.l4));
+        }
+    }
+    SECTION("bytes after Payload Length are cut off, the rest translated") {
+        Env e = setup("2001:db8:122:344::/64");
+        const Bytes seg = udp(e.server6, e.clat6, UdpSpec{}, pattern(20));
+        const Bytes f =
+            cat({frame6(Ip6Spec{.src = e.server6, .dst = e.clat6}, seg), pattern(9, 0xa0)});
+        reset_counters();
+        auto ip =
+            check_v4(run_in(f), Expect4{.src = e.server4, .dst = e.clat4, .l4_len = seg.size()});
+        CHECK(l4_checksum_v4_ok(e.server4, e.clat4, kProtoUdp, ip.l4));
+        expect_counters({COLATRL_CNT_IN_XLAT}, f.size());
+    }
 }
 
 // RFC 7915 §5.1 extension headers, and the bounded walk.
