@@ -41,8 +41,7 @@ Result<Ipv4Addr> select_clat_ipv4(std::span<const Ipv4Addr> used,
             return a;
         }
     }
-    return make_error(Errc::conflict,
-                      "no free CLAT IPv4 address: 192.0.0.2 - 192.0.0.7 are all in use");
+    return make_error(Errc::conflict, "192.0.0.2 - 192.0.0.7 are all in use");
 }
 
 } // namespace colatrl

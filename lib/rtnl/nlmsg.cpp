@@ -107,6 +107,13 @@ uint16_t NlRequest::type() const {
     return h.nlmsg_type;
 }
 
+// The kernel reports 0 or a negative errno (at most MAX_ERRNO, 4095); any
+// other value is a broken (or forged) message, which must not reach the error
+// text code (-INT_MIN does not exist).
+static bool plausible_errno(int e) {
+    return e <= 0 && e >= -4095;
+}
+
 ParseStatus parse_final(const NlMsg& m, NlFinal& out) {
     out = NlFinal{};
     if (m.type == NLMSG_DONE) {
@@ -114,13 +121,13 @@ ParseStatus parse_final(const NlMsg& m, NlFinal& out) {
         if (m.payload.size() >= sizeof(int)) {
             std::memcpy(&out.error, m.payload.data(), sizeof(int));
         }
-        return out.error > 0 ? ParseStatus::malformed : ParseStatus::ok;
+        return plausible_errno(out.error) ? ParseStatus::ok : ParseStatus::malformed;
     }
     if (m.type != NLMSG_ERROR) {
         return ParseStatus::skip;
     }
     nlmsgerr e{};
-    if (!read_struct(m.payload, e) || e.error > 0) {
+    if (!read_struct(m.payload, e) || !plausible_errno(e.error)) {
         return ParseStatus::malformed;
     }
     out.error = e.error;

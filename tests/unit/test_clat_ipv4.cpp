@@ -37,7 +37,7 @@ TEST_CASE(".0 and .1 are never picked; all taken is an error", "[clat_ipv4]") {
     auto a = select_clat_ipv4(used, std::nullopt);
     REQUIRE_FALSE(a);
     CHECK(a.error().code == Errc::conflict);
-    CHECK(a.error().message.find("no free") != std::string::npos);
+    CHECK(a.error().message.find("192.0.0.2 - 192.0.0.7 are all in use") != std::string::npos);
 }
 
 TEST_CASE("configured address is used when free and inside the /29", "[clat_ipv4]") {

@@ -11,6 +11,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <climits>
+
 #include <cstring>
 #include <random>
 
@@ -518,6 +520,14 @@ TEST_CASE("final answers: ACK, refusal with the kernel's text, end of a (failed)
     // Cut short: not a readable answer.
     const auto cut = NlBytes(NLMSG_ERROR, 0, 8).hdr(int{-1}).done();
     msgs = split_datagram(cut, bad);
+    CHECK(parse_final(msgs.at(0), f) == ParseStatus::malformed);
+    // An errno the kernel never sends (found by fuzz_rtnl: INT_MIN has no
+    // positive counterpart) is a broken message, not an error to describe.
+    const auto forged = NlBytes(NLMSG_ERROR, 0, 8).hdr(nlmsgerr{INT_MIN, {}}).done();
+    msgs = split_datagram(forged, bad);
+    CHECK(parse_final(msgs.at(0), f) == ParseStatus::malformed);
+    const auto forged_done = test::nl_done(7, -5000);
+    msgs = split_datagram(forged_done, bad);
     CHECK(parse_final(msgs.at(0), f) == ParseStatus::malformed);
     const auto other = NlBytes(RTM_NEWLINK).done();
     msgs = split_datagram(other, bad);

@@ -197,12 +197,13 @@ nspawn_boot() {
         topo_fail "systemd-nspawn did not start the container's systemd"
     }
     # systemctl answers once the container's systemd listens on its private
-    # socket; "starting" until the boot is done.
+    # socket; "starting" until the boot is done. Before that socket exists it
+    # says "offline" (no manager to ask): keep waiting then too.
     local state="" deadline=$((SECONDS + 120))
     while [ "$SECONDS" -lt "$deadline" ]; do
         state=$(cx systemctl is-system-running 2>/dev/null)
         case $state in
-        running | degraded | maintenance | stopping | offline) break ;;
+        running | degraded | maintenance | stopping) break ;;
         esac
         kill -0 "$NSPAWN_PID" 2>/dev/null || break
         sleep 0.5
