@@ -5,6 +5,8 @@
 #include "nd/announce.hpp"
 #include "nd/nd.hpp"
 
+#include <net/if.h>
+
 #include <map>
 #include <utility>
 #include <vector>
@@ -25,7 +27,13 @@ RealApplyOps::~RealApplyOps() = default;
 
 Status RealApplyOps::start_dad(int ifindex, const Ipv6Addr& addr) {
     cancel_dad(ifindex);
-    auto probe = std::make_unique<DadProbe>(ifindex, addr);
+    // The interface's own DupAddrDetectTransmits and RetransTimer, as the
+    // kernel uses them for its addresses there (RFC 4862 §5.1).
+    char name[IF_NAMESIZE] = {};
+    const DadOptions options = ::if_indextoname(static_cast<unsigned>(ifindex), name)
+                                   ? dad_options_for(name)
+                                   : DadOptions{};
+    auto probe = std::make_unique<DadProbe>(ifindex, addr, options);
     DadProbe* raw = probe.get();
     auto s = raw->start(event_, [this, ifindex, addr](Result<DadOutcome> r) {
         // Runs inside the probe's own callback: park it, free it later.
