@@ -11,6 +11,8 @@
 // so "minus no-op" is the program's own cost. The repeat effect is shown once
 // at the end (counter deltas) together with the no-op at repeat = 1e6.
 // Rounds interleave program and no-op per case; the table shows medians.
+// With BENCH_RESULTS set (bench/lib/results.sh), every row is also appended
+// there as "per_packet.DIR.CASE.{prog,noop,minus_noop} VALUE ns" lines.
 #include "colatrl_shared.h"
 #include "packet.hpp"
 
@@ -36,6 +38,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -228,6 +231,28 @@ __attribute__((format(printf, 2, 0))) int silent_print(enum libbpf_print_level l
     return level == LIBBPF_DEBUG ? 0 : std::vfprintf(stderr, fmt, args);
 }
 
+struct FileCloser {
+    void operator()(FILE* f) const { std::fclose(f); }
+};
+
+// "UDP 64 B" -> "udp_64_b": a key part for the results file.
+std::string slug(const std::string& name) {
+    std::string s;
+    for (char ch : name) {
+        bool alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        if (alnum) {
+            s += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+        } else if (!s.empty() && s.back() != '_') {
+            s += '_';
+        }
+    }
+    while (!s.empty() && s.back() == '_') {
+        s.pop_back();
+    }
+    return s;
+}
+
 void usage(const char* argv0) {
     std::fprintf(stderr, "usage: %s [--rounds N] [--calls N]\n", argv0);
 }
@@ -331,17 +356,29 @@ int main(int argc, char* argv[]) {
     std::printf("%-8s %-38s %6s %10s %10s %7s %11s  %s\n", "dir", "case", "bytes", "ns/packet",
                 "noop ns", "ratio", "minus noop", "result");
     bool all_ok = true;
+    const char* results_path = std::getenv("BENCH_RESULTS");
+    std::unique_ptr<FILE, FileCloser> results(
+        results_path != nullptr && *results_path != '\0' ? std::fopen(results_path, "a") : nullptr);
     for (size_t i = 0; i < cases.size(); ++i) {
         const Case& c = cases[i];
         double p = median(prog_ns[i]), n = median(noop_ns[i]);
         std::printf("%-8s %-38s %6zu %10.1f %10.1f %6.2fx %11.1f  %s\n",
                     c.dir == Dir::egress ? "egress" : "ingress", c.name.c_str(),
                     c.frame.size() - 14, p, n, n > 0 ? p / n : 0.0, p - n, outcomes[i].c_str());
+        if (results != nullptr) {
+            std::string key = std::string("per_packet.") +
+                              (c.dir == Dir::egress ? "egress." : "ingress.") + slug(c.name);
+            std::fprintf(results.get(),
+                         "%s.prog\t%.1f\tns\n%s.noop\t%.1f\tns\n%s.minus_noop\t%.1f\tns\n",
+                         key.c_str(), p, key.c_str(), n, key.c_str(), p - n);
+        }
         bool translated = outcomes[i].rfind("translated", 0) == 0;
         if (translated != c.expect_xlat) {
             all_ok = false;
         }
     }
+
+    results.reset();
 
     // The repeat pitfall, shown: two runs on one skb translate once, then pass.
     bpf_map_update_elem(cfg_fd, &ifindex, &cfg, BPF_ANY);

@@ -21,7 +21,7 @@
 # Usage: bench/bpf_real_traffic.sh [--rounds N] [--seconds S]
 # Needs root; exits 77 with SKIP otherwise. Sets kernel.bpf_stats_enabled=1
 # for its duration (the one host sysctl it touches) and restores the old value.
-# Env: COLATRL_BUILD_DIR (default ./build).
+# Env: COLATRL_BUILD_DIR (default ./build); BENCH_RESULTS (bench/lib/results.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROUNDS=3
@@ -159,8 +159,9 @@ done
 cx "$CTL" datapath detach clat0 >/dev/null 2>&1
 
 python3 - "$TMP/raw" <<'EOF'
-import statistics, sys
+import os, statistics, sys
 rows = {}
+results = os.environ.get("BENCH_RESULTS")
 for line in open(sys.argv[1]):
     mode, traffic, hook, c0, t0, c1, t1, mbps = line.split()
     cnt, ns = int(c1) - int(c0), int(t1) - int(t0)
@@ -188,6 +189,9 @@ for traffic in ("tcp_up", "udp64_up", "udp64_down"):
             ratio = v / base if base == base and base > 0 else float("nan")
             print("%-11s %-8s %-8s %10.1f %12d %8.2fx %10d" % (traffic, hook, mode, v,
                   med(r["cnt"]), ratio, med(r["mbps"])))
+            if results:
+                with open(results, "a") as f:
+                    f.write("real_traffic.%s.%s.%s\t%.1f\tns\n" % (traffic, hook, mode, v))
 print("colatrl = IPv4 through the CLAT; noop = same iperf3 over native IPv6 with a no-op tc program.")
 print("TCP egress runs are GSO super-packets (one run per skb, up to 64 KiB). Hooks that only")
 print("saw iperf3 control packets (< 200 runs) are left out. bpf_stats timing itself adds")

@@ -9,6 +9,10 @@
 #                prefix in the config map (ms, bench/lib/map_poll.py), whether the
 #                CLAT IPv6 address stayed, and
 #                the pings lost by a 100/s ping running across the change
+#   new /64      RA with a new /64 (the old one deprecated, still valid) sent ->
+#                CLAT IPv6 address in the new /64 in the config map (ms; one DAD
+#                of the new address), and the pings lost across the change
+#   withdrawn    RA withdrawing the PREF64 (lifetime 0) sent -> config removed
 #   idle         an idle daemon (one uplink, RAs every 300 s, nothing changing)
 #                over 60 s: wakeups (context switches of all its threads, from
 #                /proc/PID/task/*/status), RSS (anonymous + file), PSS and open fds
@@ -31,6 +35,7 @@ done
 export COLATRL_BUILD_DIR=${COLATRL_BUILD_DIR:-$PWD/build}
 . tests/integration/lib/topology.sh
 . tests/integration/lib/daemon.sh
+. bench/lib/results.sh
 [ -n "${BENCH_COLATRLD:-}" ] && COLATRLD=$BENCH_COLATRLD
 daemon_require ping bpftool
 topo_init
@@ -90,8 +95,36 @@ for i in $(seq 1 "$ROUNDS"); do
     [ "$(dp_field wan1 clat6)" = "$before" ] && kept+=(yes) || kept+=(no)
 done
 
+# --- new /64 (renumbering) and PREF64 withdrawn ---
+# The PREF64 is 2001:db8:6461::/96 again after the loop above only for odd
+# ROUNDS; announce it explicitly.
+topo_ra_update 1 --prefix 2001:db8:1::/64 --pref64 2001:db8:6461::/96 --pref64 2001:db8:6469::/96,0 --interval 1
+topo_wait 15 clat_up wan1 2001:db8:6461::/96 || topo_fail "CLAT not up with 2001:db8:6461::/96"
+rx 1 ip addr add 2001:db8:1:1::1/64 dev lan0
+cur=2001:db8:1::/64
+renum=() renum_lost=() withdraw=()
+for i in $(seq 1 "$ROUNDS"); do
+    old=$cur
+    cur=2001:db8:1:1::/64
+    [ "$old" = 2001:db8:1:1::/64 ] && cur=2001:db8:1::/64
+    # 100/s for 4 s: the change, its DAD and the switch lie inside.
+    hx ping -4 -c 400 -i 0.01 -W 1 "$TOPO_SERVER4" >"$TOPO_DIR/ping-renum.out" 2>&1 &
+    pinger=$!
+    sleep 0.5
+    printf '%s\n' --prefix "$old,86400,0" --prefix "$cur" --pref64 2001:db8:6461::/96 --interval 1 >"$TOPO_DIR/ra1.opts"
+    renum+=("$(hx "$TOPO_PYTHON" bench/lib/map_poll.py "$MAP_ID" "$IFINDEX" "$TOPO_RA_PID_1" clat6in "$cur" 15000)")
+    wait "$pinger"
+    renum_lost+=("$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$TOPO_DIR/ping-renum.out" | awk '{print 400 - $1}')")
+    # Withdrawn: no DAD involved, the config goes at once.
+    printf '%s\n' --prefix "$cur" --pref64 2001:db8:6461::/96,0 --interval 1 >"$TOPO_DIR/ra1.opts"
+    withdraw+=("$(hx "$TOPO_PYTHON" bench/lib/map_poll.py "$MAP_ID" "$IFINDEX" "$TOPO_RA_PID_1" absent - 10000)")
+    topo_ra_update 1 --prefix "$cur" --pref64 2001:db8:6461::/96 --interval 1
+    topo_wait 15 clat_up wan1 2001:db8:6461::/96 || topo_fail "CLAT not back after re-announcing the PREF64"
+    sleep 1
+done
+
 # --- idle ---
-topo_ra_update 1 --prefix 2001:db8:1::/64 --pref64 2001:db8:6461::/96 --interval 300
+topo_ra_update 1 --prefix "$cur" --pref64 2001:db8:6461::/96 --interval 300
 daemon_wait_up wan1 2001:db8:6461::/96 30
 sleep 3
 switches() { # voluntary + involuntary context switches of every thread of PID
@@ -111,6 +144,7 @@ fds=$(ls /proc/"$COLATRLD_PID"/fd | wc -l)
 threads=$(ls /proc/"$COLATRLD_PID"/task | wc -l)
 daemon_stop
 
+med() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | median; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 {
     echo
@@ -122,8 +156,28 @@ mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
     printf '%-44s %s\n' "new PREF64: RA received -> config map, ms" "$(printf '%s\n' "${react_ra[@]}" | grep -E '^[0-9.]+$' | median)   (all: ${react_ra[*]})"
     printf '%-44s %s\n' "CLAT IPv6 kept across the PREF64 change" "${kept[*]}"
     printf '%-44s %s\n' "pings lost across the change (of 300, 100/s)" "${lost[*]}"
+    printf '%-44s %s\n' "new /64: RA sent -> config map, ms" "$(med "${renum[@]}")   (all: ${renum[*]}; one DAD of the new CLAT IPv6 address)"
+    printf '%-44s %s\n' "pings lost across the new /64 (of 400, 100/s)" "${renum_lost[*]}"
+    printf '%-44s %s\n' "PREF64 withdrawn: RA sent -> config gone, ms" "$(med "${withdraw[@]}")   (all: ${withdraw[*]})"
     printf '%-44s %s\n' "idle wakeups per minute (${IDLE} s)" "$wakeups"
     printf '%-44s %s\n' "idle RSS, MiB (anonymous + file)" "$(mib "$rss_kib") ($(mib "$anon_kib") + $(mib "$file_kib"))"
     printf '%-44s %s\n' "idle PSS, MiB" "$(mib "$pss_kib")"
     printf '%-44s %s\n' "open fds / threads" "$fds / $threads"
 } | tee "$TOPO_DIR/table.txt"
+max() { printf '%s\n' "$@" | grep -E '^[0-9]+$' | sort -n | tail -n 1; }
+later=$(printf '%s\n' "${rest[@]}" | median)
+bench_result control.first_ping "$(printf '%s\n' "${first[@]}" | median)" ms
+bench_result control.later_pings "$later" ms
+bench_result control.router_knew "${knew[*]}" ""
+bench_result control.pref64_ra_to_map "$(med "${react_ra[@]}")" ms
+bench_result control.pref64_sent_to_map "$(med "${react[@]}")" ms
+bench_result control.pref64_clat6_kept "${kept[*]}" ""
+bench_result control.pref64_lost_max "$(max "${lost[@]}")" pings
+bench_result control.renumber_sent_to_map "$(med "${renum[@]}")" ms
+bench_result control.renumber_lost_max "$(max "${renum_lost[@]}")" pings
+bench_result control.withdraw_sent_to_map "$(med "${withdraw[@]}")" ms
+bench_result control.idle_seconds "$IDLE" s
+bench_result control.idle_wakeups_per_min "$wakeups" /min
+bench_result control.idle_rss "$(mib "$rss_kib")" MiB
+bench_result control.idle_pss "$(mib "$pss_kib")" MiB
+bench_result control.idle_fds "$fds" ""
