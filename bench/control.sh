@@ -22,7 +22,7 @@
 #        binary to measure (e.g. a build of an earlier commit), same topology.
 # Needs root; exits 77 with SKIP otherwise.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROUNDS=3
 IDLE=60
 while [ $# -gt 0 ]; do

@@ -23,7 +23,7 @@
 # Needs root; exits 77 with SKIP otherwise. Env: COLATRL_BUILD_DIR (default
 # ./build); BENCH_RESULTS (bench/lib/results.sh).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROUNDS=3
 SECS=3
 PPS=10000
