@@ -34,8 +34,12 @@
 /* PREF64 is the well-known prefix 64:ff9b::/96 (userspace precomputes it so
  * the programs test one bit instead of 12 bytes). */
 #define COLATRL_F_PREF64_WKP (1u << 2)
-/* Traffic Class and TOS are always copied (RFC 7915 §4.1/§5.1 default); bit 3
- * is free. */
+/* The uplink carries no IPv4 but the CLAT's (no native IPv4 default route, no
+ * IPv4 address besides the CLAT's; docs/decisions.md): egress drops IPv4 that
+ * is not from the CLAT IPv4 address, and ARP, instead of letting it leave
+ * untranslated. Clear (IPv4 on the link: an address, or Mode=force beside a
+ * native IPv4 default route): such packets pass. */
+#define COLATRL_F_IPV6_ONLY (1u << 3)
 
 /* IPv4 source of translated ICMPv6 errors whose IPv6 source is outside
  * PREF64 (RFC 7600 dummy address 192.0.0.8, host byte order). */
@@ -102,6 +106,9 @@ COLATRL_STATIC_ASSERT(sizeof(struct colatrl_counter) == 16, "colatrl_counter lay
     X(EG_DROP_GSO, "egress_drop_gso_unsupported")                               \
     X(EG_DROP_HELPER, "egress_drop_helper_failed")                              \
     X(EG_DROP_ICMP_CSUM, "egress_drop_icmp_bad_checksum")                       \
+    /* COLATRL_F_IPV6_ONLY: IPv4 not from the CLAT, ARP */                      \
+    X(EG_DROP_NOT_CLAT_SRC, "egress_drop_not_clat_source")                      \
+    X(EG_DROP_ARP, "egress_drop_arp")                                           \
     /* ingress: IPv6 -> IPv4 */                                                 \
     X(IN_XLAT, "ingress_translated")                                            \
     X(IN_XLAT_FRAGMENT, "ingress_translated_fragment")                          \

@@ -449,20 +449,54 @@ static __always_inline bool eg_bad_dst(__u32 dst)
     return o1 == 0 || o1 == 127 || o1 >= 224;
 }
 
+/*
+ * IPv4 not from the CLAT, or ARP (h NULL), on an uplink that carries no other
+ * IPv4 (COLATRL_F_IPV6_ONLY): true = drop it rather than let it leave.
+ * Kept: frames of a VLAN on top of the uplink (tag still in the skb: another
+ * link with its own IPv4), and DHCPv4 client messages, which have source
+ * 0.0.0.0 until the client holds an address (RFC 2131 §4.1): a DHCP server
+ * appearing on the link must still be able to hand out native IPv4 (or say
+ * "IPv6-only preferred", RFC 8925). Only called on the not-translated path.
+ */
+static __always_inline bool eg_ipv6_only_drop(struct __sk_buff *skb, const __u32 l2_len,
+                                              const struct colatrl_config *cfg,
+                                              const struct iphdr *h)
+{
+    if (!(cfg->flags & COLATRL_F_IPV6_ONLY) || skb->vlan_present)
+        return false;
+    if (h && h->saddr == 0 && h->protocol == IPPROTO_UDP &&
+        !(h->frag_off & bpf_htons(IP_OFFSET))) {
+        __be16 dport;
+        if (!bpf_skb_load_bytes(skb, l2_len + h->ihl * 4u + offsetof(struct udphdr, dest),
+                                &dport, sizeof(dport)) &&
+            dport == bpf_htons(67))
+            return false;
+    }
+    return true;
+}
+
 static __always_inline __u32 eg_decide(struct __sk_buff *skb, const __u32 l2_len,
                                        const struct colatrl_config *cfg)
 {
     if (!cfg)
         return XLAT_PASS(COLATRL_CNT_EG_PASS_NO_CONFIG);
-    if (skb->protocol != bpf_htons(ETH_P_IP))
+    if (skb->protocol != bpf_htons(ETH_P_IP)) {
+        /* Raw-IP links resolve no neighbours: only Ethernet has ARP. */
+        if (l2_len && skb->protocol == bpf_htons(ETH_P_ARP) &&
+            eg_ipv6_only_drop(skb, l2_len, cfg, NULL))
+            return XLAT_DROP(COLATRL_CNT_EG_DROP_ARP);
         return XLAT_PASS(COLATRL_CNT_EG_PASS_NOT_IPV4);
+    }
 
     struct iphdr h;
     struct eg_v4 v = {};
     if (bpf_skb_load_bytes(skb, l2_len, &h, sizeof(h)) || h.version != 4)
         return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
-    if (h.saddr != cfg->clat_v4)
+    if (h.saddr != cfg->clat_v4) {
+        if (eg_ipv6_only_drop(skb, l2_len, cfg, &h))
+            return XLAT_DROP(COLATRL_CNT_EG_DROP_NOT_CLAT_SRC);
         return XLAT_PASS(COLATRL_CNT_EG_PASS_NOT_CLAT_SRC);
+    }
     /* IPv4 BIG TCP (Total Length 0, size from the skb) has no IPv6 form
      * without a jumbo payload option. */
     if (skb->gso_size && h.tot_len == 0)

@@ -41,13 +41,15 @@ int usage_error(const std::string& msg) {
 constexpr const char* kDatapathHelp =
     "Usage:\n"
     "  colatrlctl datapath attach IFACE --clat-ipv4 ADDR --clat-ipv6 ADDR --pref64 PREFIX\n"
-    "                     [--mtu N] [--slot N] [--translate-non-global]\n"
+    "                     [--mtu N] [--slot N] [--translate-non-global] [--ipv6-only]\n"
     "      Load the translator, set a static config and attach it to IFACE (tc clsact,\n"
     "      ingress + egress). Replaces an earlier colatrl attachment on IFACE (also one\n"
     "      made by colatrld, which then no longer controls it: for debugging only).\n"
     "      --mtu: IPv6 MTU of the uplink (default: the interface's IPv6 MTU)\n"
     "      --slot: counter slot 0..63 (default 0)\n"
     "      --translate-non-global: translate private IPv4 under 64:ff9b::/96 too\n"
+    "      --ipv6-only: the link carries no other IPv4: drop IPv4 not from\n"
+    "                   --clat-ipv4 (and ARP) instead of passing it\n"
     "  colatrlctl datapath detach IFACE\n"
     "      Remove the colatrl filters from IFACE; other filters stay.\n"
     "  colatrlctl datapath show IFACE [--all]\n"
@@ -98,8 +100,8 @@ int cmd_attach(const Args& a) {
         }
         mtu = *v;
     }
-    auto cfg =
-        make_datapath_config(*clat4, *clat6, *pref64, mtu, a.flag("translate-non-global"), slot);
+    auto cfg = make_datapath_config(*clat4, *clat6, *pref64, mtu, a.flag("translate-non-global"),
+                                    slot, a.flag("ipv6-only"));
     if (!cfg) {
         return usage_error(cfg.error().message);
     }
@@ -221,7 +223,7 @@ int run_datapath(const std::vector<std::string>& words) {
     }
     if (sub == "attach") {
         auto a = parse_args(rest, {"clat-ipv4", "clat-ipv6", "pref64", "mtu", "slot"},
-                            {"translate-non-global"});
+                            {"translate-non-global", "ipv6-only"});
         return a ? cmd_attach(*a) : usage_error(a.error().message);
     }
     if (sub == "detach") {

@@ -14,7 +14,7 @@ namespace colatrl {
 
 Result<colatrl_config> make_datapath_config(Ipv4Addr clat4, Ipv6Addr clat6, Ipv6Prefix pref64,
                                             uint32_t ipv6_mtu, bool translate_non_global,
-                                            uint32_t counter_slot) {
+                                            uint32_t counter_slot, bool ipv6_only) {
     if (auto valid = validate_pref64(pref64); !valid) {
         return std::move(valid).error();
     }
@@ -51,6 +51,9 @@ Result<colatrl_config> make_datapath_config(Ipv4Addr clat4, Ipv6Addr clat6, Ipv6
     if (is_well_known_prefix(pref64)) {
         flags |= COLATRL_F_PREF64_WKP;
     }
+    if (ipv6_only) {
+        flags |= COLATRL_F_IPV6_ONLY;
+    }
     cfg.flags = static_cast<uint8_t>(flags);
     cfg.reserved = 0;
     return cfg;
@@ -85,6 +88,7 @@ std::string describe_config(const colatrl_config& cfg) {
     add(COLATRL_F_CSUM_NEUTRAL, cfg.flags, "csum_neutral");
     add(COLATRL_F_TRANSLATE_NON_GLOBAL, cfg.flags, "translate_non_global");
     add(COLATRL_F_PREF64_WKP, cfg.flags, "wkp");
+    add(COLATRL_F_IPV6_ONLY, cfg.flags, "ipv6_only");
     return "clat4=" + config_clat4(cfg).str() + " clat6=" + config_clat6(cfg).str() +
            " pref64=" + Ipv6Prefix{config_pref64(cfg)}.str() +
            " mtu=" + std::to_string(cfg.ipv6_mtu) + " slot=" + std::to_string(cfg.counter_slot) +

@@ -20,16 +20,19 @@ namespace colatrl {
 // counter_slot >= COLATRL_MAX_UPLINKS, clat4 is 0.0.0.0, or clat6 lies inside
 // pref64. Flags: COLATRL_F_CSUM_NEUTRAL when TCP/UDP checksums survive
 // translation unchanged for every destination, COLATRL_F_PREF64_WKP for
-// 64:ff9b::/96, COLATRL_F_TRANSLATE_NON_GLOBAL when asked.
+// 64:ff9b::/96, COLATRL_F_TRANSLATE_NON_GLOBAL and COLATRL_F_IPV6_ONLY when
+// asked (whether the uplink carries other IPv4 is the derivation's call,
+// lib/model/derive.hpp).
 Result<colatrl_config> make_datapath_config(Ipv4Addr clat4, Ipv6Addr clat6, Ipv6Prefix pref64,
                                             uint32_t ipv6_mtu, bool translate_non_global,
-                                            uint32_t counter_slot);
+                                            uint32_t counter_slot, bool ipv6_only = false);
 
 // Typed view back from the raw struct (for CLI output, logs, tests).
 Ipv4Addr config_clat4(const colatrl_config& cfg);
 Ipv6Addr config_clat6(const colatrl_config& cfg);
 Ipv6Prefix config_pref64(const colatrl_config& cfg);
 // One line: "clat4=192.0.0.2 clat6=... pref64=.../96 mtu=1500 slot=0 flags=csum_neutral,wkp"
+// (flag names: csum_neutral, translate_non_global, wkp, ipv6_only)
 std::string describe_config(const colatrl_config& cfg);
 
 // Which program variant fits a link: Ethernet (14-byte L2 header) or raw IP

@@ -137,3 +137,115 @@ TEST_CASE("egress drops bad and (under the WKP) non-global destinations", "[egre
         }
     }
 }
+
+// COLATRL_F_IPV6_ONLY: the uplink carries no IPv4 but the CLAT's, so what is
+// not the CLAT's must not leave as IPv4 (docs/decisions.md).
+namespace {
+
+// Runs `frame` and checks it was dropped untouched, counted once under `id`.
+void expect_dropped_untouched(Prog prog, const Bytes& frame, colatrl_counter_id id) {
+    reset_counters();
+    RunResult r = Harness::get().run(prog, frame, kIf);
+    CHECK(r.retval == TC_ACT_SHOT);
+    CHECK(r.data == frame); // nothing written before the verdict
+    expect_counters({id}, frame.size());
+}
+
+// Runs `frame` and checks it passed byte for byte, counted once under `id`.
+void expect_passed_untouched(Prog prog, const Bytes& frame, colatrl_counter_id id) {
+    reset_counters();
+    RunResult r = Harness::get().run(prog, frame, kIf);
+    check_untouched(r, frame);
+    expect_counters({id}, frame.size());
+}
+
+// A DHCPv4 client message as a client without an address sends it (RFC 2131
+// §4.1): 0.0.0.0:68 -> 255.255.255.255:67.
+Bytes dhcp4_discover(uint16_t dport = 67, uint16_t frag_offset = 0) {
+    Ip4Spec s{.src = v4("0.0.0.0"), .dst = v4("255.255.255.255"), .proto = kProtoUdp};
+    s.ttl = 64;
+    s.frag_offset_bytes = frag_offset;
+    return ipv4(s, udp(s.src, s.dst, UdpSpec{.sport = 68, .dport = dport}, pattern(240, 5)));
+}
+
+} // namespace
+
+TEST_CASE("egress on an IPv6-only uplink drops IPv4 not from the CLAT, and ARP", "[egress]") {
+    Env e = setup("2001:db8:122::/48", COLATRL_F_IPV6_ONLY);
+    REQUIRE((e.cfg.flags & COLATRL_F_IPV6_ONLY) != 0);
+    SECTION("another IPv4 source, any protocol, fragments too") {
+        Ip4Spec s = spec4(e, kProtoUdp);
+        s.src = v4(kOtherClat4);
+        expect_dropped_untouched(Prog::egress_eth,
+                                 eth(kEthIpv4, ipv4(s, udp(s.src, s.dst, UdpSpec{}, pattern(20)))),
+                                 COLATRL_CNT_EG_DROP_NOT_CLAT_SRC);
+        s.src = v4("10.1.2.3"); // forwarded from a LAN
+        s.proto = kProtoTcp;
+        expect_dropped_untouched(Prog::egress_eth,
+                                 eth(kEthIpv4, ipv4(s, tcp(s.src, s.dst, TcpSpec{}, pattern(5)))),
+                                 COLATRL_CNT_EG_DROP_NOT_CLAT_SRC);
+        s.proto = kProtoIcmp;
+        expect_dropped_untouched(Prog::egress_eth,
+                                 eth(kEthIpv4, ipv4(s, icmp4(8, 0, 0x00010002, pattern(16)))),
+                                 COLATRL_CNT_EG_DROP_NOT_CLAT_SRC);
+        s.proto = kProtoUdp;
+        s.frag_offset_bytes = 1480;
+        expect_dropped_untouched(Prog::egress_eth, eth(kEthIpv4, ipv4(s, pattern(64))),
+                                 COLATRL_CNT_EG_DROP_NOT_CLAT_SRC);
+    }
+    SECTION("ARP dropped, IPv6 passes") {
+        expect_dropped_untouched(Prog::egress_eth, eth(kEthArp, pattern(28)),
+                                 COLATRL_CNT_EG_DROP_ARP);
+        Ip6Spec s6{.src = e.clat6, .dst = e.server6};
+        expect_passed_untouched(
+            Prog::egress_eth,
+            eth(kEthIpv6, ipv6(s6, udp(e.clat6, e.server6, UdpSpec{}, pattern(9)))),
+            COLATRL_CNT_EG_PASS_NOT_IPV4);
+    }
+    SECTION("DHCPv4 client messages from 0.0.0.0 to port 67 pass, nothing else from 0.0.0.0") {
+        expect_passed_untouched(Prog::egress_eth, eth(kEthIpv4, dhcp4_discover()),
+                                COLATRL_CNT_EG_PASS_NOT_CLAT_SRC);
+        expect_dropped_untouched(Prog::egress_eth, eth(kEthIpv4, dhcp4_discover(53)),
+                                 COLATRL_CNT_EG_DROP_NOT_CLAT_SRC);
+        // A later fragment has no UDP header to tell.
+        expect_dropped_untouched(Prog::egress_eth, eth(kEthIpv4, dhcp4_discover(67, 256)),
+                                 COLATRL_CNT_EG_DROP_NOT_CLAT_SRC);
+        Ip4Spec s = spec4(e, kProtoTcp);
+        s.src = v4("0.0.0.0");
+        expect_dropped_untouched(
+            Prog::egress_eth,
+            eth(kEthIpv4, ipv4(s, tcp(s.src, s.dst, TcpSpec{.dport = 67}, pattern(4)))),
+            COLATRL_CNT_EG_DROP_NOT_CLAT_SRC);
+    }
+    SECTION("the CLAT's own IPv4 is still translated") {
+        udp_case(e, 33);
+        tcp_case(e, 100);
+    }
+    SECTION("raw-IP variant") {
+        // BPF_PROG_TEST_RUN takes bytes 12-13 for the protocol: on a raw IPv4
+        // packet the first two source octets, so 8.0.x.x reads as IPv4.
+        Ip4Spec s = spec4(e, kProtoUdp);
+        s.src = v4("8.0.0.9");
+        const Bytes ip = ipv4(s, udp(s.src, s.dst, UdpSpec{}, pattern(30)));
+        expect_dropped_untouched(Prog::egress_rawip, ip, COLATRL_CNT_EG_DROP_NOT_CLAT_SRC);
+        // The CLAT's IPv4 of the raw-IP variant: test_tun.cpp (a real device).
+    }
+}
+
+TEST_CASE("egress beside native IPv4 passes IPv4 not from the CLAT, and ARP, untouched",
+          "[egress]") {
+    Env e = setup("2001:db8:122::/48");
+    REQUIRE((e.cfg.flags & COLATRL_F_IPV6_ONLY) == 0);
+    Ip4Spec s = spec4(e, kProtoUdp);
+    s.src = v4("10.1.2.3");
+    const Bytes ip = ipv4(s, udp(s.src, s.dst, UdpSpec{}, pattern(20)));
+    expect_passed_untouched(Prog::egress_eth, eth(kEthIpv4, ip), COLATRL_CNT_EG_PASS_NOT_CLAT_SRC);
+    expect_passed_untouched(Prog::egress_eth, eth(kEthArp, pattern(28)),
+                            COLATRL_CNT_EG_PASS_NOT_IPV4);
+    expect_passed_untouched(Prog::egress_eth, eth(kEthIpv4, dhcp4_discover(53)),
+                            COLATRL_CNT_EG_PASS_NOT_CLAT_SRC);
+    s.src = v4("8.0.0.9"); // read as IPv4 by the raw-IP variant (see above)
+    expect_passed_untouched(Prog::egress_rawip, ipv4(s, udp(s.src, s.dst, UdpSpec{}, pattern(20))),
+                            COLATRL_CNT_EG_PASS_NOT_CLAT_SRC);
+    udp_case(e, 33);
+}

@@ -89,7 +89,8 @@ struct FuzzCfg {
 };
 
 // Every RFC 6052 length with and without a checksum-neutral CLAT address,
-// the WKP with and without non-global translation, and configs for the
+// the WKP with and without non-global translation, an IPv6-only uplink
+// (COLATRL_F_IPV6_ONLY: what is not the CLAT's is dropped), and configs for the
 // raw-IP programs: BPF_PROG_TEST_RUN derives skb->protocol from bytes 12-13
 // as if they were an Ethertype, so IPv4 from 8.0.x.x and IPv6 from sources
 // with 0x86dd in bytes 4-5 are the ones the raw-IP programs see as theirs.
@@ -113,12 +114,14 @@ std::vector<FuzzCfg> make_configs() {
         {addrs::kWkp, addrs::kClat4, false, 0, addrs::kServer4Global},
         {addrs::kWkp, addrs::kClat4, true, 0, addrs::kServer4Global},
         {addrs::kWkp, addrs::kClat4, false, COLATRL_F_TRANSLATE_NON_GLOBAL, addrs::kServer4},
+        {"2001:db8:122::/48", addrs::kClat4, false, COLATRL_F_IPV6_ONLY, addrs::kServer4},
         // raw-IP friendly (see above)
         {"2001:db8::/32", "8.0.0.1", false, 0, "134.221.3.4"},
         {"2001:db8:8600::/40", "8.0.0.1", false, 0, "221.1.2.3"},
         {"2001:db8:86dd::/48", "8.0.0.1", false, 0, addrs::kServer4},
         {"2001:db8:86dd:344::/64", "8.0.0.1", false, 0, addrs::kServer4},
         {"2001:db8:86dd:344::/96", "8.0.0.1", true, 0, addrs::kServer4},
+        {"2001:db8:86dd::/48", "8.0.0.1", false, COLATRL_F_IPV6_ONLY, addrs::kServer4},
     };
     std::vector<FuzzCfg> out;
     for (const Def& d : defs) {
@@ -132,7 +135,8 @@ std::vector<FuzzCfg> make_configs() {
             static_cast<uint8_t>(d.flags | (d.neutral ? COLATRL_F_CSUM_NEUTRAL : 0));
         c.cfg = make_config(c.clat4, c.clat6, d.pfx, 1500, flags, kSlot);
         c.name = std::string(d.pfx) + " clat " + d.clat4 + (d.neutral ? " neutral" : "") +
-                 ((d.flags & COLATRL_F_TRANSLATE_NON_GLOBAL) != 0 ? " non-global" : "");
+                 ((d.flags & COLATRL_F_TRANSLATE_NON_GLOBAL) != 0 ? " non-global" : "") +
+                 ((d.flags & COLATRL_F_IPV6_ONLY) != 0 ? " ipv6-only" : "");
         out.push_back(c);
     }
     return out;
@@ -751,7 +755,7 @@ bool is_detail(int id) {
 }
 
 bool is_drop(int id) {
-    return (id >= COLATRL_CNT_EG_DROP_MALFORMED && id <= COLATRL_CNT_EG_DROP_ICMP_CSUM) ||
+    return (id >= COLATRL_CNT_EG_DROP_MALFORMED && id <= COLATRL_CNT_EG_DROP_ARP) ||
            (id >= COLATRL_CNT_IN_DROP_MALFORMED && id <= COLATRL_CNT_IN_DROP_ICMP_CSUM);
 }
 

@@ -15,6 +15,8 @@ daemon_require ping
 bus_require
 command -v dbus-send >/dev/null 2>&1 || topo_skip "dbus-send not installed"
 topo_init
+# Every counter of the X-macro in bpf/colatrl_shared.h, each with a name.
+NCOUNTERS=$(grep -cE '^ *X\([A-Z0-9_]+, "[a-z0-9_]+"\)' "$TOPO_REPO/bpf/colatrl_shared.h")
 # RAs carry no PREF64 at first: the CLAT stays off with "no-pref64".
 topo_standard --prefix 2001:db8:1::/64 --interval 1
 topo_start_nat64 1 2001:db8:6469::/96 nat64b 249
@@ -127,7 +129,7 @@ b1=$(link_prop wan1 Bytes6to4)
 [ "$p1" -ge $((p0 + 3)) ] || topo_fail "Packets4to6 $p0 -> $p1 after 3 pings"
 [ "$b1" -gt "$b0" ] || topo_fail "Bytes6to4 $b0 -> $b1 after 3 pings"
 stats=$(bctl get-property org.colatrl "$path" org.colatrl.Link1 Statistics)
-has "$stats" '^a{s(tt)} 37 "egress_translated" [1-9]' || topo_fail "Statistics: $stats"
+has "$stats" "^a{s(tt)} $NCOUNTERS \"egress_translated\" [1-9]" || topo_fail "Statistics: $stats"
 has "$stats" '"ingress_drop_icmp_fragmented" [0-9]* [0-9]*' || topo_fail "Statistics lacks a drop reason: $stats"
 echo "ok: counters grow with traffic (Packets4to6 $p0 -> $p1)"
 
@@ -150,13 +152,14 @@ has "$(ctl list)" "wan1 *active" || topo_fail "colatrlctl list: $(ctl list)"
 ctl list --json | "$TOPO_PYTHON" -c 'import json,sys; assert any(l["InterfaceName"] == "wan1" for l in json.load(sys.stdin))' ||
     topo_fail "colatrlctl list --json"
 has "$(ctl statistics wan1)" "egress_translated *[1-9]" || topo_fail "colatrlctl statistics: $(ctl statistics wan1)"
-[ "$(ctl statistics wan1 --all | grep -c '_')" -eq 37 ] || topo_fail "statistics --all does not list all 37 counters"
-ctl describe | "$TOPO_PYTHON" -c '
-import json, sys
+[ "$(ctl statistics wan1 --all | grep -c '_')" -eq "$NCOUNTERS" ] ||
+    topo_fail "statistics --all does not list all $NCOUNTERS counters"
+ctl describe | NCOUNTERS=$NCOUNTERS "$TOPO_PYTHON" -c '
+import json, os, sys
 d = json.load(sys.stdin)
 assert d["State"] == "running" and d["Config"]["pref64_discovery_dns64"] is False, d
 w = [l for l in d["Links"] if l["InterfaceName"] == "wan1"][0]
-assert w["State"] == "active" and len(w["Statistics"]) == 37, w
+assert w["State"] == "active" and len(w["Statistics"]) == int(os.environ["NCOUNTERS"]), w
 ' || topo_fail "colatrlctl describe"
 has "$(ctl metrics)" '^colatrl_packets_total{interface="wan1",counter="egress_translated"} [1-9]' ||
     topo_fail "colatrlctl metrics"

@@ -39,6 +39,7 @@ TEST_CASE("config carries the addresses in network byte order", "[datapath_confi
     CHECK(cfg->reserved == 0);
     CHECK((cfg->flags & COLATRL_F_PREF64_WKP) == 0);
     CHECK((cfg->flags & COLATRL_F_TRANSLATE_NON_GLOBAL) == 0);
+    CHECK((cfg->flags & COLATRL_F_IPV6_ONLY) == 0);
     // Round trip through the typed accessors.
     CHECK(config_clat4(*cfg) == v4("192.0.0.2"));
     CHECK(config_clat6(*cfg) == v6("2001:db8:1:2::9246"));
@@ -89,6 +90,22 @@ TEST_CASE("checksum neutrality flag", "[datapath_config]") {
     }
 }
 
+TEST_CASE("ipv6_only sets its flag and nothing else", "[datapath_config]") {
+    auto plain = make_datapath_config(v4("192.0.0.2"), v6("2001:db8::2"), p6("64:ff9b::/96"), 1500,
+                                      false, 1);
+    auto only = make_datapath_config(v4("192.0.0.2"), v6("2001:db8::2"), p6("64:ff9b::/96"), 1500,
+                                     false, 1, true);
+    REQUIRE(plain);
+    REQUIRE(only);
+    CHECK((plain->flags & COLATRL_F_IPV6_ONLY) == 0);
+    CHECK(only->flags == (plain->flags | COLATRL_F_IPV6_ONLY));
+    colatrl_config same = *only;
+    same.flags = plain->flags;
+    CHECK(std::memcmp(&same, &*plain, sizeof same) == 0);
+    CHECK(describe_config(*only).find("ipv6_only") != std::string::npos);
+    CHECK(describe_config(*plain).find("ipv6_only") == std::string::npos);
+}
+
 TEST_CASE("translate_non_global sets its flag", "[datapath_config]") {
     auto cfg = make_datapath_config(v4("192.0.0.2"), v6("2001:db8::2"), p6("64:ff9b::/96"), 1280,
                                     true, COLATRL_MAX_UPLINKS - 1);
@@ -137,6 +154,8 @@ TEST_CASE("link types map to program variants", "[datapath_config]") {
 TEST_CASE("counter names come from the shared X-macro", "[datapath_config]") {
     CHECK(counter_name(COLATRL_CNT_EG_XLAT) == "egress_translated");
     CHECK(counter_name(COLATRL_CNT_IN_DROP_HELPER) == "ingress_drop_helper_failed");
+    CHECK(counter_name(COLATRL_CNT_EG_DROP_NOT_CLAT_SRC) == "egress_drop_not_clat_source");
+    CHECK(counter_name(COLATRL_CNT_EG_DROP_ARP) == "egress_drop_arp");
     CHECK(counter_name(COLATRL_CNT__COUNT).empty());
     CHECK(counter_id("ingress_translated") == uint32_t{COLATRL_CNT_IN_XLAT});
     CHECK_FALSE(counter_id("no_such_counter"));
