@@ -197,6 +197,23 @@ bool has_native_ipv4(const NetworkModel& m, int ifindex) {
     });
 }
 
+// IPv4 on the link besides the CLAT's own: a native IPv4 default route (which
+// Mode=force runs beside) or any IPv4 address outside 192.0.0.0/29 (a LAN
+// subnet, IPv4 link-local, a lease without a router). A 192.0.0.0/29 address
+// is ours or keeps the CLAT off (other_clat_evidence). Without any, the link
+// is IPv6-only and the programs drop IPv4 that is not the CLAT's
+// (COLATRL_F_IPV6_ONLY). Other IPv4 routes do not count: they do not make the
+// link carry IPv4 (some distributions add 169.254.0.0/16 to every link).
+bool carries_other_ipv4(const NetworkModel& m, int ifindex) {
+    if (has_native_ipv4(m, ifindex)) {
+        return true;
+    }
+    return std::any_of(m.addrs.begin(), m.addrs.end(), [ifindex](const Addr& a) {
+        const auto a4 = a.addr.as_v4();
+        return a.ifindex == ifindex && a4 && !kClatIpv4Range.contains(*a4);
+    });
+}
+
 // Another translator on this link (NetworkManager's CLAT, clatd, a manual
 // setup): an IPv4 default route via inet6 that is not ours, or a
 // 192.0.0.0/29 address (RFC 7335) without our markers. Returns what shows it;
@@ -531,7 +548,8 @@ DesiredState derive(const NetworkModel& model, const Config& config, const Deriv
         p->route4_mtu = p->ipv6_mtu > 28 ? p->ipv6_mtu - 28 : 0;
         p->route4_metric = clat_route4_metric(p->ipv6_metric, p->counter_slot);
         auto dp = make_datapath_config(p->clat4, p->clat6, *p->pref64, p->ipv6_mtu,
-                                       config.translate_non_global, p->counter_slot);
+                                       config.translate_non_global, p->counter_slot,
+                                       !carries_other_ipv4(model, p->ifindex));
         if (!dp) {
             p->off = OffReason::invalid_config;
             p->detail = dp.error().message;

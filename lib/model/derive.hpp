@@ -23,6 +23,11 @@
 //    that link in the main table whose protocol is not ours. A global IPv4
 //    address without a default route does not count: it gives no path to the
 //    IPv4 Internet, which is what the CLAT provides.
+//  - IPv6-only uplink (COLATRL_F_IPV6_ONLY: the programs drop IPv4 that is
+//    not the CLAT's, and ARP, instead of letting it leave untranslated): no
+//    native IPv4 default route and no IPv4 address outside 192.0.0.0/29 on
+//    that link. An address does count here: it means the link is meant to
+//    carry IPv4 to its own subnet, even without a path to the Internet.
 //  - PREF64: Pref64= (the administrator's explicit choice) > RA PREF64 on that
 //    link (newest announced wins, expired ones are gone) > DNS64. RA and DNS64
 //    are used only when Pref64Discovery allows them.

@@ -5,7 +5,8 @@
 # TAYGA as the NAT64. With the RA's link-local next hop the CLAT routes
 # `via inet6 fe80::1`; with only a device route (`default dev wan1`, as modem
 # managers install it) it routes `default dev wan1 src 192.0.0.x` with no next
-# hop. Both carry IPv4 through the raw-IP programs; stop leaves nothing.
+# hop. Both carry IPv4 through the raw-IP programs, and IPv4 from another
+# source does not leave (no IPv4 on the uplink); stop leaves nothing.
 set -uo pipefail
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/daemon.sh"
@@ -63,6 +64,29 @@ else
 fi
 assert_traffic_via wan1
 echo "ok: raw-IP uplink with a link-local next hop: $(our_routes4 wan1)"
+
+# No IPv4 of its own on wan1: IPv4 from another local source is dropped by the
+# raw-IP egress program (egress_drop_not_clat_source) and none reaches the router.
+[[ ",$(dp_field wan1 flags)," == *,ipv6_only,* ]] ||
+    topo_fail "raw-IP uplink without IPv4 lacks the ipv6_only flag: $(dp_config wan1)"
+rx 1 nft -f - <<'EOF' || topo_fail "nft IPv4 counter in router1"
+table netdev colatrl_v4guard {
+    chain in {
+        type filter hook ingress device "lan0" priority 0; policy accept;
+        meta protocol ip counter
+    }
+}
+EOF
+router_v4() { rx 1 nft list table netdev colatrl_v4guard | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
+hx ip addr add 10.99.0.1/32 dev lo
+drop0=$(dp_counter wan1 egress_drop_not_clat_source)
+hx ping -4 -c 2 -i 0.2 -W 1 -I 10.99.0.1 "$TOPO_SERVER4" >/dev/null 2>&1 &&
+    topo_fail "IPv4 from 10.99.0.1 got an answer through the IPv6-only raw-IP uplink"
+drops_grew() { [ "$(dp_counter wan1 egress_drop_not_clat_source)" -gt "$drop0" ]; }
+topo_wait 10 drops_grew || topo_fail "egress_drop_not_clat_source stays $drop0 on the raw-IP uplink"
+assert_traffic_via wan1 # after the dropped packets, on the same link
+[ "$(router_v4)" = 0 ] || topo_fail "router 1 received $(router_v4) IPv4 packets from the raw-IP uplink"
+echo "ok: raw-IP: IPv4 not from the CLAT dropped ($drop0 -> $(dp_counter wan1 egress_drop_not_clat_source)), none at the router"
 
 # Only a device route, no next hop: what ModemManager/NetworkManager set up on
 # WWAN. It comes first with a lower metric, then the RA's route goes: the CLAT

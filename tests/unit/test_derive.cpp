@@ -354,6 +354,53 @@ TEST_CASE("native IPv4 keeps Mode=auto off; force and off modes", "[derive]") {
     CHECK(plan(derive(m, c, inputs(), t0), 2).active());
 }
 
+TEST_CASE("the IPv6-only flag: set unless the uplink carries IPv4 besides the CLAT's", "[derive]") {
+    NetworkModel m;
+    add_uplink(m, 2, "eth0", "2001:db8:1::10");
+    add_uplink(m, 3, "wlan0", "2001:db8:2::10");
+    Config c;
+    auto ipv6_only = [&](int ifindex) {
+        const auto p = plan(derive(m, c, inputs(), t0), ifindex);
+        REQUIRE(p.active());
+        return (p.dp.flags & COLATRL_F_IPV6_ONLY) != 0;
+    };
+    CHECK(ipv6_only(2));
+    // Our own /32 and route (and 192.0.0.0/29 at all) are the CLAT's IPv4.
+    m.upsert(Addr{2, v4("192.0.0.2"), 32, 0, IFA_F_PERMANENT, Addr::kForever, Addr::kForever,
+                  clat_addr_label("eth0"), 0});
+    m.upsert(Route{2, *Ipv4Prefix::parse("0.0.0.0/0"), v6("fe80::1"), v4("192.0.0.2"),
+                   kRouteProtocol, 254, 0xffffff00u, 1472});
+    CHECK(ipv6_only(2));
+    // Routes without an address or a native default do not make the link carry IPv4.
+    m.upsert(Route{2, *Ipv4Prefix::parse("169.254.0.0/16"), {}, {}, 3, 254, 1000, 0});
+    CHECK(ipv6_only(2));
+
+    SECTION("an IPv4 address on the link, also without a default route or link-local") {
+        for (const char* a : {"10.1.1.2", "169.254.7.7", "198.51.100.9"}) {
+            INFO(a);
+            const Addr addr{2, v4(a), 24, 0, 0};
+            m.upsert(addr);
+            CHECK_FALSE(ipv6_only(2)); // Mode=auto: on (no default route), flag clear
+            CHECK(ipv6_only(3));       // another link's IPv4 does not count
+            m.erase(addr);
+            CHECK(ipv6_only(2));
+        }
+    }
+    SECTION("Mode=force beside a native IPv4 default route") {
+        c.mode = ClatMode::force;
+        CHECK(ipv6_only(2));
+        Route native{2, *Ipv4Prefix::parse("0.0.0.0/0"), v4("10.1.1.1"), {}, 16, 254, 100, 0};
+        m.upsert(native);
+        CHECK_FALSE(ipv6_only(2));
+        CHECK(ipv6_only(3));
+        // A native default route in another table: not native IPv4 (as for Mode=auto).
+        m.erase(native);
+        native.table = 100;
+        m.upsert(native);
+        CHECK(ipv6_only(2));
+    }
+}
+
 TEST_CASE("another CLAT on the link keeps us off in every Mode; ours and elsewhere do not",
           "[derive]") {
     NetworkModel m;
@@ -664,4 +711,16 @@ TEST_CASE("route metrics: ordered, unique per slot, within our range", "[markers
     CHECK(is_clat_route4_metric(0xffffff00u)); // an earlier release's single metric
     CHECK_FALSE(is_clat_route4_metric(1024));
     CHECK_FALSE(is_clat_route4_metric(kRouteMetricBase - 1));
+}
+
+TEST_CASE("a raw-IP uplink gets the IPv6-only flag by the same rule", "[derive]") {
+    NetworkModel m;
+    add_rawip_uplink(m, 4, "wwan0", "2001:db8:4::10");
+    auto p = plan(derive(m, Config{}, inputs(), t0), 4);
+    REQUIRE(p.active());
+    CHECK((p.dp.flags & COLATRL_F_IPV6_ONLY) != 0);
+    m.upsert(Addr{4, v4("100.64.1.1"), 32, 0, 0}); // a carrier-grade NAT address
+    p = plan(derive(m, Config{}, inputs(), t0), 4);
+    REQUIRE(p.active());
+    CHECK((p.dp.flags & COLATRL_F_IPV6_ONLY) == 0);
 }
