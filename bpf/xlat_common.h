@@ -177,9 +177,9 @@ static __always_inline __u16 xlat_csum_update(__u16 old, __u32 diff)
     return xlat_csum_fold(xlat_csum_add((__u32)(__u16)~old, diff));
 }
 
-/* One's-complement sum of the IPv6 pseudo header (RFC 8200 §8.1) of ip6's
- * addresses, in memory byte order like every sum here. */
-static __always_inline __u32 xlat_pseudo6_sum(const struct ipv6hdr *ip6, __u32 len, __u8 nexthdr)
+/* One's-complement sum of ip6's two addresses as 32-bit words, in memory
+ * byte order like every sum here. */
+static __always_inline __u32 xlat_addr6_sum(const struct ipv6hdr *ip6)
 {
     __u32 w[8];
     __u32 sum = 0;
@@ -187,23 +187,30 @@ static __always_inline __u32 xlat_pseudo6_sum(const struct ipv6hdr *ip6, __u32 l
 #pragma unroll
     for (int i = 0; i < 8; i++)
         sum = xlat_csum_add(sum, w[i]);
-    sum = xlat_csum_add(sum, bpf_htonl(len));
+    return sum;
+}
+
+/* One's-complement sum of the IPv6 pseudo header (RFC 8200 §8.1) of ip6's
+ * addresses. */
+static __always_inline __u32 xlat_pseudo6_sum(const struct ipv6hdr *ip6, __u32 len, __u8 nexthdr)
+{
+    __u32 sum = xlat_csum_add(xlat_addr6_sum(ip6), bpf_htonl(len));
     return xlat_csum_add(sum, bpf_htonl(nexthdr));
 }
 
 /*
  * Partial-sum difference of the pseudo-header address change between the
- * IPv4 pair (src4, dst4) and ip6's pair, in one bpf_csum_diff: to_v4 = IPv6 ->
- * IPv4 (ingress), else IPv4 -> IPv6 (egress). Length and protocol are the same
- * on both sides, so only the addresses matter.
+ * IPv4 pair (src4, dst4) and ip6's pair: to_v4 = IPv6 -> IPv4 (ingress), else
+ * IPv4 -> IPv6 (egress). Length and protocol are the same on both sides, so
+ * only the addresses matter. Ten additions in the program: cheaper than a
+ * bpf_csum_diff call (docs/datapath-cost.md).
  */
 static __always_inline __u32 xlat_addr_diff(const struct ipv6hdr *ip6, __be32 src4, __be32 dst4,
                                             bool to_v4)
 {
-    __be32 v4[2] = {src4, dst4};
-    long r = to_v4 ? bpf_csum_diff((__be32 *)&ip6->saddr, 32, v4, sizeof(v4), 0)
-                   : bpf_csum_diff(v4, sizeof(v4), (__be32 *)&ip6->saddr, 32, 0);
-    return r < 0 ? 0 : (__u32)r;
+    __u32 s6 = xlat_addr6_sum(ip6);
+    __u32 s4 = xlat_csum_add(src4, dst4);
+    return to_v4 ? xlat_csum_add(s4, ~s6) : xlat_csum_add(s6, ~s4);
 }
 
 /* Difference for an ICMP echo changing family: its first word (type, code)
@@ -214,6 +221,29 @@ static __always_inline __u32 xlat_echo_diff(__u16 old_word, __u16 new_word, __u3
 {
     __u32 d = xlat_csum_add((__u16)~old_word, new_word);
     return xlat_csum_add(d, to_v6 ? pseudo : ~pseudo);
+}
+
+/*
+ * Copy n bytes (n a multiple of 4) at offset off straight out of the linear
+ * packet data: no helper call, which is most of what a read costs
+ * (docs/datapath-cost.md). off and n must be compile-time constants. Returns
+ * false when the bytes are not all in the linear part; the caller then falls
+ * back to bpf_skb_load_bytes. Only reads: a direct write would make the
+ * verifier add an unclone prologue that every passed packet pays.
+ */
+static __always_inline bool xlat_peek(const struct __sk_buff *skb, const __u32 off, void *to,
+                                      const __u32 n)
+{
+    const __u8 *data = (const __u8 *)(long)skb->data;
+    const __u8 *data_end = (const __u8 *)(long)skb->data_end;
+    if (data + off + n > data_end)
+        return false;
+    const __u32 *from = (const __u32 *)(data + off);
+    __u32 *dst = (__u32 *)to;
+#pragma unroll
+    for (__u32 i = 0; i < n / 4; i++)
+        dst[i] = from[i];
+    return true;
 }
 
 /* Scratch space for summing packet bytes (too big for the 512-byte stack). */

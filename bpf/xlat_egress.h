@@ -35,6 +35,12 @@ struct eg_icmp_err_hdrs {
     struct eg_ip6_frag inner;
 };
 
+/* The IPv4 base header and the first 8 bytes after it, read in one go. */
+struct eg_front {
+    struct iphdr ip;
+    __u8 l4[8];
+};
+
 /* Facts about one IPv4 header (outer or embedded), host byte order. */
 struct eg_v4 {
     __be32 saddr;
@@ -167,9 +173,11 @@ static __always_inline __u32 eg_reshape(struct __sk_buff *skb, __s32 delta)
 }
 
 /* TCP, UDP and everything else that is not ICMP. */
+/* l4: the first 8 bytes of the transport header when eg_decide read them
+ * along with the IPv4 header (no options), else NULL. */
 static __always_inline __u32 eg_xlat_plain(struct __sk_buff *skb, const __u32 l2_len,
                                            const struct colatrl_config *cfg,
-                                           const struct eg_v4 *v)
+                                           const struct eg_v4 *v, const __u8 *l4_hdr)
 {
     const __u32 l4_old = l2_len + v->hlen;
     const __u16 l4_len = (__u16)(v->tot_len - v->hlen);
@@ -189,7 +197,9 @@ static __always_inline __u32 eg_xlat_plain(struct __sk_buff *skb, const __u32 l2
             return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
         if (v->proto == IPPROTO_UDP) {
             __u16 check;
-            if (bpf_skb_load_bytes(skb, l4_old + csum_field, &check, 2))
+            if (l4_hdr)
+                __builtin_memcpy(&check, l4_hdr + offsetof(struct udphdr, check), 2);
+            else if (bpf_skb_load_bytes(skb, l4_old + csum_field, &check, 2))
                 return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
             if (check == 0) {
                 /* RFC 7915 §4.5: a stateless translator cannot checksum a
@@ -414,7 +424,8 @@ static __always_inline __u32 eg_xlat_icmp_error(struct __sk_buff *skb, const __u
 }
 
 static __always_inline __u32 eg_xlat_icmp(struct __sk_buff *skb, const __u32 l2_len,
-                                          const struct colatrl_config *cfg, const struct eg_v4 *v)
+                                          const struct colatrl_config *cfg, const struct eg_v4 *v,
+                                          const __u8 *l4_hdr)
 {
     /* RFC 7915 §1.2: fragmented ICMP is not translated (no whole-message
      * checksum possible). */
@@ -423,8 +434,11 @@ static __always_inline __u32 eg_xlat_icmp(struct __sk_buff *skb, const __u32 l2_
     if (skb->gso_size)
         return XLAT_DROP(COLATRL_CNT_EG_DROP_GSO);
     struct icmphdr ic;
-    if (v->tot_len - v->hlen < XLAT_ICMP_HLEN ||
-        bpf_skb_load_bytes(skb, l2_len + v->hlen, &ic, sizeof(ic)))
+    if (v->tot_len - v->hlen < XLAT_ICMP_HLEN)
+        return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
+    if (l4_hdr)
+        __builtin_memcpy(&ic, l4_hdr, sizeof(ic));
+    else if (bpf_skb_load_bytes(skb, l2_len + v->hlen, &ic, sizeof(ic)))
         return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
     switch (ic.type) {
     case ICMP_ECHO:
@@ -457,17 +471,20 @@ static __always_inline __u32 eg_decide(struct __sk_buff *skb, const __u32 l2_len
     if (skb->protocol != bpf_htons(ETH_P_IP))
         return XLAT_PASS(COLATRL_CNT_EG_PASS_NOT_IPV4);
 
-    struct iphdr h;
+    /* Straight from the linear data when it is there (one helper call
+     * less, docs/datapath-cost.md); IPv4 header and transport header start. */
+    struct eg_front f;
+    bool have_l4 = xlat_peek(skb, l2_len, &f, sizeof(f));
     struct eg_v4 v = {};
-    if (bpf_skb_load_bytes(skb, l2_len, &h, sizeof(h)) || h.version != 4)
+    if ((!have_l4 && bpf_skb_load_bytes(skb, l2_len, &f.ip, sizeof(f.ip))) || f.ip.version != 4)
         return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
-    if (h.saddr != cfg->clat_v4)
+    if (f.ip.saddr != cfg->clat_v4)
         return XLAT_PASS(COLATRL_CNT_EG_PASS_NOT_CLAT_SRC);
     /* IPv4 BIG TCP (Total Length 0, size from the skb) has no IPv6 form
      * without a jumbo payload option. */
-    if (skb->gso_size && h.tot_len == 0)
+    if (skb->gso_size && f.ip.tot_len == 0)
         return XLAT_DROP(COLATRL_CNT_EG_DROP_GSO);
-    if (eg_parse_v4(&h, &v) || v.tot_len < v.hlen || l2_len + v.tot_len > skb->len)
+    if (eg_parse_v4(&f.ip, &v) || v.tot_len < v.hlen || l2_len + v.tot_len > skb->len)
         return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
 
     __u32 dst = bpf_ntohl(v.daddr);
@@ -499,12 +516,15 @@ static __always_inline __u32 eg_decide(struct __sk_buff *skb, const __u32 l2_len
             return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
     }
 
+    /* The 8 bytes read with the header are the transport header's only when
+     * no options sit between. */
+    const __u8 *l4_hdr = have_l4 && v.hlen == XLAT_IPV4_HLEN ? f.l4 : NULL;
     switch (v.proto) {
     case IPPROTO_IGMP:
         /* RFC 7915 §4.2: single-hop, SHOULD be dropped */
         return XLAT_DROP(COLATRL_CNT_EG_DROP_IGMP);
     case IPPROTO_ICMP:
-        return eg_xlat_icmp(skb, l2_len, cfg, &v);
+        return eg_xlat_icmp(skb, l2_len, cfg, &v, l4_hdr);
     case IPPROTO_HOPOPTS:
     case IPPROTO_ROUTING:
     case IPPROTO_FRAGMENT:
@@ -513,7 +533,7 @@ static __always_inline __u32 eg_decide(struct __sk_buff *skb, const __u32 l2_len
          * receivers parse the IPv4 payload as an extension header chain. */
         return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
     default:
-        return eg_xlat_plain(skb, l2_len, cfg, &v);
+        return eg_xlat_plain(skb, l2_len, cfg, &v, l4_hdr);
     }
 }
 
