@@ -340,17 +340,18 @@ static __always_inline bool xlat_addr6_eq(const struct in6_addr *a, const __u8 *
 /* ---- RFC 6052 addresses ---------------------------------------------------- */
 
 /* True when the first pref64_len bits of addr equal cfg->pref64. Lengths are
- * whole bytes (RFC 6052: 32/40/48/56/64/96). */
+ * whole bytes (RFC 6052: 32/40/48/56/64/96): three masked 32-bit compares,
+ * the masks in memory byte order. */
 static __always_inline bool xlat_pref64_match(const struct in6_addr *addr,
                                               const struct colatrl_config *cfg)
 {
-    const __u8 *a = (const __u8 *)addr;
-    __u32 nbytes = cfg->pref64_len / 8;
-    __u32 diff = 0;
-#pragma unroll
-    for (__u32 i = 0; i < 12; i++)
-        diff |= (i < nbytes) ? (__u32)(a[i] ^ cfg->pref64[i]) : 0;
-    return diff == 0;
+    const __u32 *a = (const __u32 *)addr;
+    const __u32 *p = (const __u32 *)cfg->pref64; /* offset 16 of the value: aligned */
+    __u32 len = cfg->pref64_len;
+    /* bytes 4-7 inside the prefix: none for /32, some for /40../56, all from /64 */
+    __u32 m1 = len >= 64 ? 0xffffffffu : len <= 32 ? 0 : bpf_htonl(0xffffffffu << (64 - len));
+    __u32 m2 = len >= 96 ? 0xffffffffu : 0; /* bytes 8-11: only /96 */
+    return ((a[0] ^ p[0]) | ((a[1] ^ p[1]) & m1) | ((a[2] ^ p[2]) & m2)) == 0;
 }
 
 /* COLATRL_F_CSUM_NEUTRAL holds for an address in PREF64 only when the bits
@@ -448,6 +449,25 @@ static __always_inline int xlat_set_ethertype(struct __sk_buff *skb, const __u32
     __be16 p = bpf_htons(proto);
     return (int)bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &p, sizeof(p), 0);
 }
+
+/*
+ * New L3 headers with the EtherType in front of them, so that one
+ * bpf_skb_store_bytes writes both (a helper call is most of what a store
+ * costs, docs/datapath-cost.md). The pad keeps h 4-byte aligned; proto and h
+ * are adjacent. Egress only: it stores without BPF_F_RECOMPUTE_CSUM, which
+ * ingress needs and which must not cover the MAC header.
+ */
+#define XLAT_WITH_ETHERTYPE(type)                                                  \
+    struct {                                                                       \
+        __u16 pad;                                                                 \
+        __be16 proto;                                                              \
+        type h;                                                                    \
+    }
+
+/* Store len bytes of x.h right after L2 and, on Ethernet, x.proto before. */
+#define xlat_store_l3_front(skb, l2_len, x, len)                                   \
+    ((l2_len) ? bpf_skb_store_bytes(skb, (l2_len) - 2, &(x).proto, (len) + 2, 0)    \
+              : bpf_skb_store_bytes(skb, 0, &(x).h, len, 0))
 
 /*
  * Resize the region right after the old base header by delta (adj_flags as
