@@ -177,9 +177,9 @@ static __always_inline __u16 xlat_csum_update(__u16 old, __u32 diff)
     return xlat_csum_fold(xlat_csum_add((__u32)(__u16)~old, diff));
 }
 
-/* One's-complement sum of the IPv6 pseudo header (RFC 8200 §8.1) of ip6's
- * addresses, in memory byte order like every sum here. */
-static __always_inline __u32 xlat_pseudo6_sum(const struct ipv6hdr *ip6, __u32 len, __u8 nexthdr)
+/* One's-complement sum of ip6's two addresses as 32-bit words, in memory
+ * byte order like every sum here. */
+static __always_inline __u32 xlat_addr6_sum(const struct ipv6hdr *ip6)
 {
     __u32 w[8];
     __u32 sum = 0;
@@ -187,23 +187,30 @@ static __always_inline __u32 xlat_pseudo6_sum(const struct ipv6hdr *ip6, __u32 l
 #pragma unroll
     for (int i = 0; i < 8; i++)
         sum = xlat_csum_add(sum, w[i]);
-    sum = xlat_csum_add(sum, bpf_htonl(len));
+    return sum;
+}
+
+/* One's-complement sum of the IPv6 pseudo header (RFC 8200 §8.1) of ip6's
+ * addresses. */
+static __always_inline __u32 xlat_pseudo6_sum(const struct ipv6hdr *ip6, __u32 len, __u8 nexthdr)
+{
+    __u32 sum = xlat_csum_add(xlat_addr6_sum(ip6), bpf_htonl(len));
     return xlat_csum_add(sum, bpf_htonl(nexthdr));
 }
 
 /*
  * Partial-sum difference of the pseudo-header address change between the
- * IPv4 pair (src4, dst4) and ip6's pair, in one bpf_csum_diff: to_v4 = IPv6 ->
- * IPv4 (ingress), else IPv4 -> IPv6 (egress). Length and protocol are the same
- * on both sides, so only the addresses matter.
+ * IPv4 pair (src4, dst4) and ip6's pair: to_v4 = IPv6 -> IPv4 (ingress), else
+ * IPv4 -> IPv6 (egress). Length and protocol are the same on both sides, so
+ * only the addresses matter. Ten additions in the program: cheaper than a
+ * bpf_csum_diff call (docs/datapath-cost.md).
  */
 static __always_inline __u32 xlat_addr_diff(const struct ipv6hdr *ip6, __be32 src4, __be32 dst4,
                                             bool to_v4)
 {
-    __be32 v4[2] = {src4, dst4};
-    long r = to_v4 ? bpf_csum_diff((__be32 *)&ip6->saddr, 32, v4, sizeof(v4), 0)
-                   : bpf_csum_diff(v4, sizeof(v4), (__be32 *)&ip6->saddr, 32, 0);
-    return r < 0 ? 0 : (__u32)r;
+    __u32 s6 = xlat_addr6_sum(ip6);
+    __u32 s4 = xlat_csum_add(src4, dst4);
+    return to_v4 ? xlat_csum_add(s4, ~s6) : xlat_csum_add(s6, ~s4);
 }
 
 /* Difference for an ICMP echo changing family: its first word (type, code)
@@ -214,6 +221,29 @@ static __always_inline __u32 xlat_echo_diff(__u16 old_word, __u16 new_word, __u3
 {
     __u32 d = xlat_csum_add((__u16)~old_word, new_word);
     return xlat_csum_add(d, to_v6 ? pseudo : ~pseudo);
+}
+
+/*
+ * Copy n bytes (n a multiple of 4) at offset off straight out of the linear
+ * packet data: no helper call, which is most of what a read costs
+ * (docs/datapath-cost.md). off and n must be compile-time constants. Returns
+ * false when the bytes are not all in the linear part; the caller then falls
+ * back to bpf_skb_load_bytes. Only reads: a direct write would make the
+ * verifier add an unclone prologue that every passed packet pays.
+ */
+static __always_inline bool xlat_peek(const struct __sk_buff *skb, const __u32 off, void *to,
+                                      const __u32 n)
+{
+    const __u8 *data = (const __u8 *)(long)skb->data;
+    const __u8 *data_end = (const __u8 *)(long)skb->data_end;
+    if (data + off + n > data_end)
+        return false;
+    const __u32 *from = (const __u32 *)(data + off);
+    __u32 *dst = (__u32 *)to;
+#pragma unroll
+    for (__u32 i = 0; i < n / 4; i++)
+        dst[i] = from[i];
+    return true;
 }
 
 /* Scratch space for summing packet bytes (too big for the 512-byte stack). */
@@ -310,17 +340,18 @@ static __always_inline bool xlat_addr6_eq(const struct in6_addr *a, const __u8 *
 /* ---- RFC 6052 addresses ---------------------------------------------------- */
 
 /* True when the first pref64_len bits of addr equal cfg->pref64. Lengths are
- * whole bytes (RFC 6052: 32/40/48/56/64/96). */
+ * whole bytes (RFC 6052: 32/40/48/56/64/96): three masked 32-bit compares,
+ * the masks in memory byte order. */
 static __always_inline bool xlat_pref64_match(const struct in6_addr *addr,
                                               const struct colatrl_config *cfg)
 {
-    const __u8 *a = (const __u8 *)addr;
-    __u32 nbytes = cfg->pref64_len / 8;
-    __u32 diff = 0;
-#pragma unroll
-    for (__u32 i = 0; i < 12; i++)
-        diff |= (i < nbytes) ? (__u32)(a[i] ^ cfg->pref64[i]) : 0;
-    return diff == 0;
+    const __u32 *a = (const __u32 *)addr;
+    const __u32 *p = (const __u32 *)cfg->pref64; /* offset 16 of the value: aligned */
+    __u32 len = cfg->pref64_len;
+    /* bytes 4-7 inside the prefix: none for /32, some for /40../56, all from /64 */
+    __u32 m1 = len >= 64 ? 0xffffffffu : len <= 32 ? 0 : bpf_htonl(0xffffffffu << (64 - len));
+    __u32 m2 = len >= 96 ? 0xffffffffu : 0; /* bytes 8-11: only /96 */
+    return ((a[0] ^ p[0]) | ((a[1] ^ p[1]) & m1) | ((a[2] ^ p[2]) & m2)) == 0;
 }
 
 /* COLATRL_F_CSUM_NEUTRAL holds for an address in PREF64 only when the bits
@@ -418,6 +449,25 @@ static __always_inline int xlat_set_ethertype(struct __sk_buff *skb, const __u32
     __be16 p = bpf_htons(proto);
     return (int)bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &p, sizeof(p), 0);
 }
+
+/*
+ * New L3 headers with the EtherType in front of them, so that one
+ * bpf_skb_store_bytes writes both (a helper call is most of what a store
+ * costs, docs/datapath-cost.md). The pad keeps h 4-byte aligned; proto and h
+ * are adjacent. Egress only: it stores without BPF_F_RECOMPUTE_CSUM, which
+ * ingress needs and which must not cover the MAC header.
+ */
+#define XLAT_WITH_ETHERTYPE(type)                                                  \
+    struct {                                                                       \
+        __u16 pad;                                                                 \
+        __be16 proto;                                                              \
+        type h;                                                                    \
+    }
+
+/* Store len bytes of x.h right after L2 and, on Ethernet, x.proto before. */
+#define xlat_store_l3_front(skb, l2_len, x, len)                                   \
+    ((l2_len) ? bpf_skb_store_bytes(skb, (l2_len) - 2, &(x).proto, (len) + 2, 0)    \
+              : bpf_skb_store_bytes(skb, 0, &(x).h, len, 0))
 
 /*
  * Resize the region right after the old base header by delta (adj_flags as

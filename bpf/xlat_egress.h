@@ -35,6 +35,12 @@ struct eg_icmp_err_hdrs {
     struct eg_ip6_frag inner;
 };
 
+/* The IPv4 base header and the first 8 bytes after it, read in one go. */
+struct eg_front {
+    struct iphdr ip;
+    __u8 l4[8];
+};
+
 /* Facts about one IPv4 header (outer or embedded), host byte order. */
 struct eg_v4 {
     __be32 saddr;
@@ -167,9 +173,11 @@ static __always_inline __u32 eg_reshape(struct __sk_buff *skb, __s32 delta)
 }
 
 /* TCP, UDP and everything else that is not ICMP. */
+/* l4: the first 8 bytes of the transport header when eg_decide read them
+ * along with the IPv4 header (no options), else NULL. */
 static __always_inline __u32 eg_xlat_plain(struct __sk_buff *skb, const __u32 l2_len,
                                            const struct colatrl_config *cfg,
-                                           const struct eg_v4 *v)
+                                           const struct eg_v4 *v, const __u8 *l4_hdr)
 {
     const __u32 l4_old = l2_len + v->hlen;
     const __u16 l4_len = (__u16)(v->tot_len - v->hlen);
@@ -189,7 +197,9 @@ static __always_inline __u32 eg_xlat_plain(struct __sk_buff *skb, const __u32 l2
             return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
         if (v->proto == IPPROTO_UDP) {
             __u16 check;
-            if (bpf_skb_load_bytes(skb, l4_old + csum_field, &check, 2))
+            if (l4_hdr)
+                __builtin_memcpy(&check, l4_hdr + offsetof(struct udphdr, check), 2);
+            else if (bpf_skb_load_bytes(skb, l4_old + csum_field, &check, 2))
                 return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
             if (check == 0) {
                 /* RFC 7915 §4.5: a stateless translator cannot checksum a
@@ -201,24 +211,23 @@ static __always_inline __u32 eg_xlat_plain(struct __sk_buff *skb, const __u32 l2
         }
     }
 
-    struct eg_ip6_frag h = {};
-    __u32 hlen = eg_build_ip6(v, l4_len, &h);
-    eg_outer_addrs(&h.ip6, cfg, v->daddr);
+    XLAT_WITH_ETHERTYPE(struct eg_ip6_frag) x = {.proto = bpf_htons(ETH_P_IPV6)};
+    __u32 hlen = eg_build_ip6(v, l4_len, &x.h);
+    eg_outer_addrs(&x.h.ip6, cfg, v->daddr);
 
     __s32 delta = (__s32)(hlen - XLAT_IPV6_HLEN) - (__s32)(v->hlen - XLAT_IPV4_HLEN);
     __u32 r = eg_reshape(skb, delta);
     if (r)
         return r;
-    if (bpf_skb_store_bytes(skb, l2_len, &h, hlen == XLAT_IPV6_HLEN ? XLAT_IPV6_HLEN : sizeof(h),
-                            0) ||
-        xlat_set_ethertype(skb, l2_len, ETH_P_IPV6))
+    if (xlat_store_l3_front(skb, l2_len, x,
+                            hlen == XLAT_IPV6_HLEN ? XLAT_IPV6_HLEN : sizeof(x.h)))
         return XLAT_DROP(COLATRL_CNT_EG_DROP_HELPER);
 
     const __u32 l4 = l2_len + hlen;
     if (udp_full) {
         /* IPv6 forbids UDP checksum 0 (RFC 8200 §8.1): compute the real one
          * (RFC 7915 §4.5 option b); the field is zero, so it adds nothing. */
-        __s64 sum = xlat_csum_skb_sum(skb, l4, l4_len, xlat_pseudo6_sum(&h.ip6, l4_len,
+        __s64 sum = xlat_csum_skb_sum(skb, l4, l4_len, xlat_pseudo6_sum(&x.h.ip6, l4_len,
                                                                          IPPROTO_UDP));
         if (sum < 0)
             return XLAT_DROP(COLATRL_CNT_EG_DROP_HELPER);
@@ -228,7 +237,7 @@ static __always_inline __u32 eg_xlat_plain(struct __sk_buff *skb, const __u32 l2
         if (bpf_skb_store_bytes(skb, l4 + csum_field, &c, 2, 0))
             return XLAT_DROP(COLATRL_CNT_EG_DROP_HELPER);
     } else if (csum_field && !(cfg->flags & COLATRL_F_CSUM_NEUTRAL)) {
-        __u32 diff = xlat_addr_diff(&h.ip6, v->saddr, v->daddr, false);
+        __u32 diff = xlat_addr_diff(&x.h.ip6, v->saddr, v->daddr, false);
         __u64 flags = BPF_F_PSEUDO_HDR;
         if (v->proto == IPPROTO_UDP)
             flags |= BPF_F_MARK_MANGLED_0;
@@ -247,9 +256,10 @@ static __always_inline __u32 eg_xlat_echo(struct __sk_buff *skb, const __u32 l2_
                                           const struct eg_v4 *v, const struct icmphdr *ic)
 {
     const __u16 l4_len = (__u16)(v->tot_len - v->hlen);
-    struct ipv6hdr ip6 = {};
-    eg_fill_ip6(v, l4_len, &ip6); /* never a fragment here */
-    eg_outer_addrs(&ip6, cfg, v->daddr);
+    XLAT_WITH_ETHERTYPE(struct ipv6hdr) x = {.proto = bpf_htons(ETH_P_IPV6)};
+    struct ipv6hdr *ip6 = &x.h;
+    eg_fill_ip6(v, l4_len, ip6); /* never a fragment here */
+    eg_outer_addrs(ip6, cfg, v->daddr);
 
     __u32 r = eg_reshape(skb, -(__s32)(v->hlen - XLAT_IPV4_HLEN));
     if (r)
@@ -259,10 +269,9 @@ static __always_inline __u32 eg_xlat_echo(struct __sk_buff *skb, const __u32 l2_
     __builtin_memcpy(&old_word, ic, 2);
     __builtin_memcpy(&new_word, word, 2);
     __u32 diff =
-        xlat_echo_diff(old_word, new_word, xlat_pseudo6_sum(&ip6, l4_len, IPPROTO_ICMPV6), true);
+        xlat_echo_diff(old_word, new_word, xlat_pseudo6_sum(ip6, l4_len, IPPROTO_ICMPV6), true);
     const __u32 l4 = l2_len + XLAT_IPV6_HLEN;
-    if (bpf_skb_store_bytes(skb, l2_len, &ip6, XLAT_IPV6_HLEN, 0) ||
-        xlat_set_ethertype(skb, l2_len, ETH_P_IPV6) ||
+    if (xlat_store_l3_front(skb, l2_len, x, XLAT_IPV6_HLEN) ||
         bpf_skb_store_bytes(skb, l4, word, 1, 0) ||
         bpf_l4_csum_replace(skb, l4 + offsetof(struct icmp6hdr, icmp6_cksum), 0, diff,
                             BPF_F_PSEUDO_HDR))
@@ -358,24 +367,24 @@ static __always_inline __u32 eg_xlat_icmp_error(struct __sk_buff *skb, const __u
             return XLAT_DROP(COLATRL_CNT_EG_DROP_ICMP_INNER);
     }
 
-    struct eg_icmp_err_hdrs h = {};
+    XLAT_WITH_ETHERTYPE(struct eg_icmp_err_hdrs) x = {.proto = bpf_htons(ETH_P_IPV6)};
     __u32 word6;
     if (xlat_icmp_err_4to6(ic->type, ic->code, rest4, in.tot_len, cfg->ipv6_mtu,
-                           &h.icmp6.icmp6_type, &h.icmp6.icmp6_code, &word6))
+                           &x.h.icmp6.icmp6_type, &x.h.icmp6.icmp6_code, &word6))
         return XLAT_DROP(COLATRL_CNT_EG_DROP_ICMP_TYPE);
-    h.icmp6.icmp6_dataun.un_data32[0] = bpf_htonl(word6);
+    x.h.icmp6.icmp6_dataun.un_data32[0] = bpf_htonl(word6);
 
     /* Inner header: addresses reversed with respect to the outer packet. */
-    __u32 inner_hlen = eg_build_ip6(&in, (__u16)(in.tot_len - in.hlen), &h.inner);
-    xlat_pref64_embed(&h.inner.ip6.saddr, cfg, in.saddr);
-    __builtin_memcpy(&h.inner.ip6.daddr, cfg->clat_v6, 16);
+    __u32 inner_hlen = eg_build_ip6(&in, (__u16)(in.tot_len - in.hlen), &x.h.inner);
+    xlat_pref64_embed(&x.h.inner.ip6.saddr, cfg, in.saddr);
+    __builtin_memcpy(&x.h.inner.ip6.daddr, cfg->clat_v6, 16);
 
     /* New message: ICMPv6 header + inner IPv6 header(s) + the rest as is,
      * cut to fit 1280 bytes. */
     __u32 msg6_full = msg4 - in.hlen + inner_hlen;
     __u32 msg6 = msg6_full > EG_ICMP6_ERR_MAX_PAYLOAD ? EG_ICMP6_ERR_MAX_PAYLOAD : msg6_full;
-    eg_fill_ip6(v, (__u16)msg6, &h.ip6); /* never a fragment here */
-    eg_outer_addrs(&h.ip6, cfg, v->daddr);
+    eg_fill_ip6(v, (__u16)msg6, &x.h.ip6); /* never a fragment here */
+    eg_outer_addrs(&x.h.ip6, cfg, v->daddr);
 
     /* Region after the IPv4 base header: options + ICMPv4 header + inner IPv4
      * header become ICMPv6 header + inner IPv6 header(s). */
@@ -384,13 +393,12 @@ static __always_inline __u32 eg_xlat_icmp_error(struct __sk_buff *skb, const __u
     if (r)
         return r;
     const __u32 icmp6 = l2_len + XLAT_IPV6_HLEN;
-    if (bpf_skb_store_bytes(skb, l2_len, &h,
-                            inner_hlen == XLAT_IPV6_HLEN ? sizeof(h) - XLAT_FRAG_HLEN : sizeof(h),
-                            0) ||
-        xlat_set_ethertype(skb, l2_len, ETH_P_IPV6))
+    if (xlat_store_l3_front(skb, l2_len, x,
+                            inner_hlen == XLAT_IPV6_HLEN ? sizeof(x.h) - XLAT_FRAG_HLEN
+                                                         : sizeof(x.h)))
         return XLAT_DROP(COLATRL_CNT_EG_DROP_HELPER);
 
-    r = eg_fix_inner_l4(skb, cfg, &in, &h.inner.ip6, &inner_icmp,
+    r = eg_fix_inner_l4(skb, cfg, &in, &x.h.inner.ip6, &inner_icmp,
                         icmp6 + XLAT_ICMP_HLEN + inner_hlen, inner_l4_avail);
     if (r)
         return r;
@@ -402,7 +410,7 @@ static __always_inline __u32 eg_xlat_icmp_error(struct __sk_buff *skb, const __u
 
     /* ICMPv6 checksum over the whole new message + pseudo header (checksum
      * field is zero from the header store above). */
-    __s64 sum = xlat_csum_skb_sum(skb, icmp6, msg6, xlat_pseudo6_sum(&h.ip6, msg6,
+    __s64 sum = xlat_csum_skb_sum(skb, icmp6, msg6, xlat_pseudo6_sum(&x.h.ip6, msg6,
                                                                       IPPROTO_ICMPV6));
     if (sum < 0)
         return XLAT_DROP(COLATRL_CNT_EG_DROP_HELPER);
@@ -414,7 +422,8 @@ static __always_inline __u32 eg_xlat_icmp_error(struct __sk_buff *skb, const __u
 }
 
 static __always_inline __u32 eg_xlat_icmp(struct __sk_buff *skb, const __u32 l2_len,
-                                          const struct colatrl_config *cfg, const struct eg_v4 *v)
+                                          const struct colatrl_config *cfg, const struct eg_v4 *v,
+                                          const __u8 *l4_hdr)
 {
     /* RFC 7915 §1.2: fragmented ICMP is not translated (no whole-message
      * checksum possible). */
@@ -423,8 +432,11 @@ static __always_inline __u32 eg_xlat_icmp(struct __sk_buff *skb, const __u32 l2_
     if (skb->gso_size)
         return XLAT_DROP(COLATRL_CNT_EG_DROP_GSO);
     struct icmphdr ic;
-    if (v->tot_len - v->hlen < XLAT_ICMP_HLEN ||
-        bpf_skb_load_bytes(skb, l2_len + v->hlen, &ic, sizeof(ic)))
+    if (v->tot_len - v->hlen < XLAT_ICMP_HLEN)
+        return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
+    if (l4_hdr)
+        __builtin_memcpy(&ic, l4_hdr, sizeof(ic));
+    else if (bpf_skb_load_bytes(skb, l2_len + v->hlen, &ic, sizeof(ic)))
         return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
     switch (ic.type) {
     case ICMP_ECHO:
@@ -488,20 +500,23 @@ static __always_inline __u32 eg_decide(struct __sk_buff *skb, const __u32 l2_len
         return XLAT_PASS(COLATRL_CNT_EG_PASS_NOT_IPV4);
     }
 
-    struct iphdr h;
+    /* Straight from the linear data when it is there (one helper call
+     * less, docs/datapath-cost.md); IPv4 header and transport header start. */
+    struct eg_front f;
+    bool have_l4 = xlat_peek(skb, l2_len, &f, sizeof(f));
     struct eg_v4 v = {};
-    if (bpf_skb_load_bytes(skb, l2_len, &h, sizeof(h)) || h.version != 4)
+    if ((!have_l4 && bpf_skb_load_bytes(skb, l2_len, &f.ip, sizeof(f.ip))) || f.ip.version != 4)
         return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
-    if (h.saddr != cfg->clat_v4) {
-        if (eg_ipv6_only_drop(skb, l2_len, cfg, &h))
+    if (f.ip.saddr != cfg->clat_v4) {
+        if (eg_ipv6_only_drop(skb, l2_len, cfg, &f.ip))
             return XLAT_DROP(COLATRL_CNT_EG_DROP_NOT_CLAT_SRC);
         return XLAT_PASS(COLATRL_CNT_EG_PASS_NOT_CLAT_SRC);
     }
     /* IPv4 BIG TCP (Total Length 0, size from the skb) has no IPv6 form
      * without a jumbo payload option. */
-    if (skb->gso_size && h.tot_len == 0)
+    if (skb->gso_size && f.ip.tot_len == 0)
         return XLAT_DROP(COLATRL_CNT_EG_DROP_GSO);
-    if (eg_parse_v4(&h, &v) || v.tot_len < v.hlen || l2_len + v.tot_len > skb->len)
+    if (eg_parse_v4(&f.ip, &v) || v.tot_len < v.hlen || l2_len + v.tot_len > skb->len)
         return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
 
     __u32 dst = bpf_ntohl(v.daddr);
@@ -533,12 +548,15 @@ static __always_inline __u32 eg_decide(struct __sk_buff *skb, const __u32 l2_len
             return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
     }
 
+    /* The 8 bytes read with the header are the transport header's only when
+     * no options sit between. */
+    const __u8 *l4_hdr = have_l4 && v.hlen == XLAT_IPV4_HLEN ? f.l4 : NULL;
     switch (v.proto) {
     case IPPROTO_IGMP:
         /* RFC 7915 §4.2: single-hop, SHOULD be dropped */
         return XLAT_DROP(COLATRL_CNT_EG_DROP_IGMP);
     case IPPROTO_ICMP:
-        return eg_xlat_icmp(skb, l2_len, cfg, &v);
+        return eg_xlat_icmp(skb, l2_len, cfg, &v, l4_hdr);
     case IPPROTO_HOPOPTS:
     case IPPROTO_ROUTING:
     case IPPROTO_FRAGMENT:
@@ -547,7 +565,7 @@ static __always_inline __u32 eg_decide(struct __sk_buff *skb, const __u32 l2_len
          * receivers parse the IPv4 payload as an extension header chain. */
         return XLAT_DROP(COLATRL_CNT_EG_DROP_MALFORMED);
     default:
-        return eg_xlat_plain(skb, l2_len, cfg, &v);
+        return eg_xlat_plain(skb, l2_len, cfg, &v, l4_hdr);
     }
 }
 

@@ -30,6 +30,13 @@ struct in_err4 {
     struct iphdr inner;
 };
 
+/* The IPv6 base header and the first 16 bytes after it (TCP data offset is
+ * byte 12), read in one go. */
+struct in_front {
+    struct ipv6hdr ip6;
+    __u8 l4[16];
+};
+
 /* Result of walking the IPv6 extension headers. */
 struct in_walk {
     __u32 l4_off;    /* absolute offset of the upper-layer header */
@@ -101,18 +108,6 @@ static __always_inline __u32 in_walk_ext(struct __sk_buff *skb, __u32 off, __u32
     return XLAT_DROP(COLATRL_CNT_IN_DROP_EXT_HDR); /* chain longer than we walk */
 }
 
-static __always_inline void in_ip4_csum(struct iphdr *ip)
-{
-    __u16 w[10];
-    __u32 sum = 0;
-    ip->check = 0;
-    __builtin_memcpy(w, ip, 20);
-#pragma unroll
-    for (int i = 0; i < 10; i++)
-        sum += w[i];
-    ip->check = xlat_csum_fold(sum);
-}
-
 static __always_inline __u32 in_reshape(struct __sk_buff *skb, __u32 extra)
 {
     return xlat_reshape(skb, -(__s32)extra, BPF_F_ADJ_ROOM_FIXED_GSO, ETH_P_IP,
@@ -138,17 +133,26 @@ static __always_inline void in_build_ip4(struct iphdr *ip, const struct ipv6hdr 
     } else if (random_id) {
         id = (__u16)bpf_get_prandom_u32();
     }
+    __u8 tos = xlat_ip6_tclass(ip6);
+    __u8 proto = w->proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : w->proto;
     ip->version = 4;
     ip->ihl = 5;
-    ip->tos = xlat_ip6_tclass(ip6);
+    ip->tos = tos;
     ip->tot_len = bpf_htons((__u16)tot_len);
     ip->id = bpf_htons(id);
     ip->frag_off = bpf_htons(frag);
     ip->ttl = ip6->hop_limit;
-    ip->protocol = w->proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : w->proto;
+    ip->protocol = proto;
     ip->saddr = src4;
     ip->daddr = dst4;
-    in_ip4_csum(ip);
+    /* Header checksum (RFC 791) over the 16-bit words in host order, from the
+     * values at hand: reading back the fields just stored byte by byte stalls
+     * on store forwarding (docs/datapath-cost.md). */
+    __u32 s4 = bpf_ntohl(src4), d4 = bpf_ntohl(dst4);
+    __u32 sum = 0x4500u + tos + (__u16)tot_len + id + frag +
+                ((__u32)ip6->hop_limit << 8 | proto) + (s4 >> 16) + (s4 & 0xffff) + (d4 >> 16) +
+                (d4 & 0xffff);
+    ip->check = bpf_htons(xlat_csum_fold(sum));
 }
 
 /* The first word (type, code) and checksum of an ICMPv6 echo turned into an
@@ -172,7 +176,7 @@ static __always_inline void in_echo_6to4(struct icmp6hdr *h, const struct ipv6hd
 static __always_inline __u32 in_xlat_plain(struct __sk_buff *skb, const __u32 l2_len,
                                            const struct colatrl_config *cfg,
                                            const struct ipv6hdr *ip6, const struct in_walk *w,
-                                           __u32 end, __be32 src4)
+                                           __u32 end, __be32 src4, const __u8 *l4_hdr)
 {
     bool gso = skb->gso_size != 0;
     __u32 plen = bpf_ntohs(ip6->payload_len);
@@ -185,8 +189,11 @@ static __always_inline __u32 in_xlat_plain(struct __sk_buff *skb, const __u32 l2
 
     if (has_l4 && w->proto == IPPROTO_UDP) {
         __u16 csum;
-        if (w->l4_off + sizeof(struct udphdr) > end ||
-            bpf_skb_load_bytes(skb, w->l4_off + offsetof(struct udphdr, check), &csum, 2))
+        if (w->l4_off + sizeof(struct udphdr) > end)
+            return XLAT_DROP(COLATRL_CNT_IN_DROP_MALFORMED);
+        if (l4_hdr)
+            __builtin_memcpy(&csum, l4_hdr + offsetof(struct udphdr, check), 2);
+        else if (bpf_skb_load_bytes(skb, w->l4_off + offsetof(struct udphdr, check), &csum, 2))
             return XLAT_DROP(COLATRL_CNT_IN_DROP_MALFORMED);
         /* IPv6 has no "no checksum" UDP (RFC 8200 §8.1). */
         if (csum == 0)
@@ -197,9 +204,12 @@ static __always_inline __u32 in_xlat_plain(struct __sk_buff *skb, const __u32 l2
                                 BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0))
             return XLAT_DROP(COLATRL_CNT_IN_DROP_HELPER);
     } else if (has_l4 && w->proto == IPPROTO_TCP) {
-        __u8 doff;
-        if (w->l4_off + sizeof(struct tcphdr) > end ||
-            bpf_skb_load_bytes(skb, w->l4_off + 12, &doff, 1)) /* data offset << 4 */
+        __u8 doff; /* data offset << 4 */
+        if (w->l4_off + sizeof(struct tcphdr) > end)
+            return XLAT_DROP(COLATRL_CNT_IN_DROP_MALFORMED);
+        if (l4_hdr)
+            doff = l4_hdr[12];
+        else if (bpf_skb_load_bytes(skb, w->l4_off + 12, &doff, 1))
             return XLAT_DROP(COLATRL_CNT_IN_DROP_MALFORMED);
         if (gso) /* DF by the size of each segment, not of the super-packet */
             df_len = XLAT_IPV4_HLEN + (__u32)(doff >> 4) * 4 + skb->gso_size;
@@ -210,7 +220,11 @@ static __always_inline __u32 in_xlat_plain(struct __sk_buff *skb, const __u32 l2
     } else if (w->proto == IPPROTO_ICMPV6) {
         /* Echo only (the caller filtered); ICMP is never fragmented here. */
         struct icmp6hdr h;
-        if (w->l4_off + XLAT_ICMP_HLEN > end || bpf_skb_load_bytes(skb, w->l4_off, &h, 4))
+        if (w->l4_off + XLAT_ICMP_HLEN > end)
+            return XLAT_DROP(COLATRL_CNT_IN_DROP_MALFORMED);
+        if (l4_hdr)
+            __builtin_memcpy(&h, l4_hdr, 4);
+        else if (bpf_skb_load_bytes(skb, w->l4_off, &h, 4))
             return XLAT_DROP(COLATRL_CNT_IN_DROP_MALFORMED);
         in_echo_6to4(&h, ip6, plen - w->ext_len);
         if (bpf_skb_store_bytes(skb, w->l4_off, &h, 4, BPF_F_RECOMPUTE_CSUM))
@@ -407,36 +421,47 @@ static __always_inline __u32 in_decide(struct __sk_buff *skb, const __u32 l2_len
         return XLAT_PASS(COLATRL_CNT_IN_PASS_NO_CONFIG);
     if (skb->protocol != bpf_htons(ETH_P_IPV6))
         return XLAT_PASS(COLATRL_CNT_IN_PASS_NOT_IPV6);
-    struct ipv6hdr ip6;
-    if (bpf_skb_load_bytes(skb, l2_len, &ip6, sizeof(ip6)))
+    /* Straight from the linear data when it is there (one helper call
+     * less, docs/datapath-cost.md); IPv6 header and transport header start. */
+    struct in_front f;
+    bool have_l4 = xlat_peek(skb, l2_len, &f, sizeof(f));
+    if (!have_l4 && bpf_skb_load_bytes(skb, l2_len, &f.ip6, sizeof(f.ip6)))
         return XLAT_DROP(COLATRL_CNT_IN_DROP_MALFORMED);
-    if (!xlat_addr6_eq(&ip6.daddr, cfg->clat_v6))
+    const struct ipv6hdr *ip6 = &f.ip6;
+    if (!xlat_addr6_eq(&ip6->daddr, cfg->clat_v6))
         return XLAT_PASS(COLATRL_CNT_IN_PASS_NOT_CLAT_DST);
     /* Addressed to the CLAT: from here on it is ours to judge. */
-    __u32 plen = bpf_ntohs(ip6.payload_len);
+    __u32 plen = bpf_ntohs(ip6->payload_len);
     __u32 end = l2_len + XLAT_IPV6_HLEN + plen;
     if (plen == 0 && skb->gso_size) /* BIG TCP super-packet: no IPv4 form */
         return XLAT_DROP(COLATRL_CNT_IN_DROP_GSO);
-    if (ip6.version != 6 || plen == 0 || end > skb->len)
+    if (ip6->version != 6 || plen == 0 || end > skb->len)
         return XLAT_DROP(COLATRL_CNT_IN_DROP_MALFORMED);
 
     struct in_walk w;
-    __u32 r = in_walk_ext(skb, l2_len + XLAT_IPV6_HLEN, end, ip6.nexthdr, &w);
+    __u32 r = in_walk_ext(skb, l2_len + XLAT_IPV6_HLEN, end, ip6->nexthdr, &w);
     if (r)
         return r;
+    /* The bytes read with the header are the transport header's only when no
+     * extension header sits between. */
+    const __u8 *l4_hdr = have_l4 && w.ext_len == 0 ? f.l4 : NULL;
 
-    bool from_pref64 = xlat_pref64_match(&ip6.saddr, cfg);
+    bool from_pref64 = xlat_pref64_match(&ip6->saddr, cfg);
     bool icmp_error = false;
     __u8 icmp_type = 0;
     if (w.proto == IPPROTO_ICMPV6 && !w.has_frag) {
-        if (w.l4_off + XLAT_ICMP_HLEN > end || bpf_skb_load_bytes(skb, w.l4_off, &icmp_type, 1))
+        if (w.l4_off + XLAT_ICMP_HLEN > end)
+            return XLAT_DROP(COLATRL_CNT_IN_DROP_MALFORMED);
+        if (l4_hdr)
+            icmp_type = l4_hdr[0];
+        else if (bpf_skb_load_bytes(skb, w.l4_off, &icmp_type, 1))
             return XLAT_DROP(COLATRL_CNT_IN_DROP_MALFORMED);
         icmp_error = !(icmp_type & ICMPV6_INFOMSG_MASK);
     }
 
     __be32 src4;
     if (from_pref64) {
-        src4 = xlat_pref64_extract(&ip6.saddr, cfg->pref64_len);
+        src4 = xlat_pref64_extract(&ip6->saddr, cfg->pref64_len);
         __u32 h = bpf_ntohl(src4);
         if (in_bad_src(h))
             return XLAT_DROP(COLATRL_CNT_IN_DROP_BAD_SRC);
@@ -464,11 +489,11 @@ static __always_inline __u32 in_decide(struct __sk_buff *skb, const __u32 l2_len
         if (w.has_frag)
             return XLAT_DROP(COLATRL_CNT_IN_DROP_ICMP_FRAGMENTED);
         if (icmp_error)
-            return in_xlat_icmp_error(skb, l2_len, cfg, &ip6, &w, end, src4, !from_pref64);
+            return in_xlat_icmp_error(skb, l2_len, cfg, ip6, &w, end, src4, !from_pref64);
         if (icmp_type != ICMPV6_ECHO_REQUEST && icmp_type != ICMPV6_ECHO_REPLY)
             return XLAT_DROP(COLATRL_CNT_IN_DROP_ICMP_TYPE);
     }
-    return in_xlat_plain(skb, l2_len, cfg, &ip6, &w, end, src4);
+    return in_xlat_plain(skb, l2_len, cfg, ip6, &w, end, src4, l4_hdr);
 }
 
 /* l2_len: ETH_HLEN for Ethernet uplinks, 0 for raw-IP ones. */
