@@ -96,10 +96,13 @@ echo "ok: lintian shows no unexpected error or warning"
 # ---- 2. the container in the topology ----
 phase_start
 # The package's dependencies are part of the cached root, so installing it
-# needs no network after the first run.
+# needs no network after the first run. The root made ahead of the test
+# (prepare_rootfs.sh) has NSPAWN_PACKAGE_DEPS; more dependencies make another.
 deps=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' | sed '/^$/d')
+extra=$(comm -23 <(echo "$deps" | sort -u) <(printf '%s\n' "${NSPAWN_PACKAGE_DEPS[@]}" | sort -u) | paste -sd' ' -)
+[ -z "$extra" ] || topo_log "the package depends on $extra beyond NSPAWN_PACKAGE_DEPS (tests/system/lib/nspawn.sh): a root of its own is made; add them there"
 # shellcheck disable=SC2086
-nspawn_rootfs $deps
+nspawn_rootfs "${NSPAWN_PACKAGE_DEPS[@]}" $deps
 phase_end "root file system"
 
 phase_start

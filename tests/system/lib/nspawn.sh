@@ -7,6 +7,7 @@
 #    made once with debootstrap from the machine's configured Debian mirror
 #    and cached under $COLATRL_TEST_CACHE (default /var/cache/colatrl-tests),
 #    keyed by the package list; every run boots a throw-away overlay of it.
+#    tests/system/prepare_rootfs.sh makes it ahead of the test.
 #  - nspawn_boot NETNS: boots it (systemd as PID 1) in an existing network
 #    namespace, so a test topology's namespace becomes the container's network.
 #  - cx CMD...: runs CMD inside the booted container (all its namespaces).
@@ -27,6 +28,11 @@ NSPAWN_PID=""
 NSPAWN_LEADER=""
 NSPAWN_MERGED=""
 NSPAWN_BG_PID="" # set by cx_bg
+# The package's run-time dependencies on Debian 12 (its Depends after
+# dpkg-shlibdeps). The cached root holds them, so that it can be made before
+# the package is built: scripts/test debootstraps while it compiles. A package
+# that depends on more gets a root of its own (a second debootstrap, same result).
+NSPAWN_PACKAGE_DEPS=(libbpf1 libc6 libelf1 libgcc-s1 libinih1 libnl-3-200 libstdc++6 libsystemd0 zlib1g)
 
 # Skips unless nspawn, debootstrap and overlayfs can be used here.
 nspawn_require() {
@@ -106,6 +112,13 @@ nspawn_rootfs() {
     # One creator at a time; the others wait and then use its result.
     exec {lock_fd}>"$COLATRL_TEST_CACHE/.lock"
     flock "$lock_fd"
+    # What an interrupted debootstrap left (holding the lock, no creator runs).
+    local stale m
+    for stale in "$COLATRL_TEST_CACHE"/rootfs-*.tmp.*; do
+        [ -d "$stale" ] || continue
+        findmnt -rn -o TARGET | grep -F "$stale/" | sort -r | while read -r m; do umount -l "$m"; done
+        rm -rf --one-file-system "$stale"
+    done
     if [ ! -f "$dir/.complete" ]; then
         python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=20).read(1)' \
             "$mirror/dists/$NSPAWN_SUITE/InRelease" 2>/dev/null ||
