@@ -15,8 +15,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <string>
 
 namespace colatrl {
@@ -53,6 +57,27 @@ std::string reuse_mismatch(const bpf_map* map, int fd) {
         return "map " + name + " has another layout (an older version of colatrl?)";
     }
     return {};
+}
+
+// The skeleton's copy of the BPF object lies in our read-only data and is read
+// once, by the load; its pages would stay resident for the daemon's lifetime
+// (docs/memory.md). MADV_DONTNEED on a private file mapping only drops them
+// from this process: a later read (another open) maps them again from the
+// file, so nothing can go wrong but the time of a page fault.
+void unmap_embedded_object() {
+    size_t size = 0;
+    const auto begin = reinterpret_cast<uintptr_t>(colatrl_bpf__elf_bytes(&size));
+    const long page_size = sysconf(_SC_PAGESIZE);
+    if (page_size <= 0) {
+        return;
+    }
+    const auto page = static_cast<uintptr_t>(page_size);
+    // Whole pages inside the object only: its neighbours stay untouched.
+    const uintptr_t first = (begin + page - 1) & ~(page - 1);
+    const uintptr_t last = (begin + size) & ~(page - 1);
+    if (last > first) {
+        (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    }
 }
 
 } // namespace
@@ -124,6 +149,7 @@ Result<std::unique_ptr<Datapath>> Datapath::open(ReuseMaps reuse) {
         }
         progs[i] = std::move(*fd);
     }
+    unmap_embedded_object();
     std::unique_ptr<Datapath> dp(new Datapath(std::move(progs), std::move(*maps)));
     dp->reused_ = reused;
     dp->reuse_refused_ = std::move(refused);
