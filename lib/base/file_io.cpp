@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "base/file_io.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <unistd.h>
 
 namespace colatrl {
 
 Result<std::vector<uint8_t>> read_up_to(int fd, std::size_t limit, const std::string& path) {
-    std::vector<uint8_t> out(limit);
+    // Grown as the file turns out longer: a limit far above the usual size
+    // (the configuration's 1 MiB) must not cost a zero-filled block of that
+    // size, whose free would also raise glibc's mmap and trim thresholds for
+    // the rest of the daemon's life (docs/memory.md).
+    std::vector<uint8_t> out(std::min<std::size_t>(limit, 4096));
     std::size_t got = 0;
     while (got < limit) {
-        const ssize_t n = ::read(fd, out.data() + got, limit - got);
+        if (got == out.size()) {
+            out.resize(std::min(limit, 2 * out.size()));
+        }
+        const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;

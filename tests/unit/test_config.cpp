@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include "base/file_io.hpp"
 #include "base/ifname.hpp"
+#include "base/unique_fd.hpp"
 #include "config/config.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <stdlib.h>
+#include <unistd.h>
 
 using namespace colatrl;
 namespace fs = std::filesystem;
@@ -241,6 +246,36 @@ TEST_CASE("load_config_file", "[config]") {
     auto d = load_config_file(dir.string()); // a directory: read fails with EISDIR
     REQUIRE_FALSE(d);
     CHECK(d.error().code == Errc::system);
+}
+
+TEST_CASE("read_up_to reads what is there, at most the limit", "[config][file_io]") {
+    std::string tmpl = (fs::temp_directory_path() / "colatrl-read-XXXXXX").string();
+    const int raw = ::mkstemp(tmpl.data());
+    REQUIRE(raw >= 0);
+    UniqueFd fd(raw);
+    struct Cleanup {
+        fs::path p;
+        ~Cleanup() {
+            std::error_code ec;
+            fs::remove(p, ec);
+        }
+    } cleanup{tmpl};
+    // Longer than the first block read_up_to starts with, and not a multiple of it.
+    std::vector<uint8_t> data(10007);
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        data[i] = static_cast<uint8_t>(i * 7 + i / 251);
+    }
+    REQUIRE(write_all(fd.get(), data, tmpl));
+    for (std::size_t limit : {std::size_t{0}, std::size_t{1}, std::size_t{4096}, std::size_t{5000},
+                              data.size(), data.size() + 1, std::size_t{1} << 20}) {
+        CAPTURE(limit);
+        REQUIRE(::lseek(fd.get(), 0, SEEK_SET) == 0);
+        auto got = read_up_to(fd.get(), limit, tmpl);
+        REQUIRE(got);
+        const std::size_t want = std::min(limit, data.size());
+        REQUIRE(got->size() == want);
+        CHECK(std::equal(got->begin(), got->end(), data.begin()));
+    }
 }
 
 TEST_CASE("one interface name check, as the kernel's", "[config][ifname]") {
