@@ -15,7 +15,9 @@
 #   withdrawn    RA withdrawing the PREF64 (lifetime 0) sent -> config removed
 #   idle         an idle daemon (one uplink, RAs every 300 s, nothing changing)
 #                over 60 s: wakeups (context switches of all its threads, from
-#                /proc/PID/task/*/status), RSS (anonymous + file), PSS and open fds
+#                /proc/PID/task/*/status), RSS (anonymous + file), PSS, USS
+#                (private), the daemon's own part (bench/lib/smaps.py) and open
+#                fds; bench/memory.sh breaks the memory down per mapping
 #
 # Usage: bench/control.sh [--rounds N] [--idle-seconds S]
 # Env:   COLATRL_BUILD_DIR (default ./build); BENCH_COLATRLD: another colatrld
@@ -140,6 +142,9 @@ anon_kib=$(awk '/^RssAnon/ {print $2}' /proc/"$COLATRLD_PID"/status)
 file_kib=$(awk '/^RssFile/ {print $2}' /proc/"$COLATRLD_PID"/status)
 # PSS shares each shared-library page among the processes mapping it.
 pss_kib=$(awk '/^Pss:/ {print $2}' /proc/"$COLATRLD_PID"/smaps_rollup)
+# USS: the pages no other process maps. Own: the executable, heap, stack and
+# anonymous mappings, whatever else runs (docs/memory.md).
+read -r _ _ uss_kib own_kib < <("$TOPO_PYTHON" bench/lib/smaps.py "$COLATRLD_PID" --totals)
 fds=$(ls /proc/"$COLATRLD_PID"/fd | wc -l)
 threads=$(ls /proc/"$COLATRLD_PID"/task | wc -l)
 daemon_stop
@@ -161,7 +166,8 @@ mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
     printf '%-44s %s\n' "PREF64 withdrawn: RA sent -> config gone, ms" "$(med "${withdraw[@]}")   (all: ${withdraw[*]})"
     printf '%-44s %s\n' "idle wakeups per minute (${IDLE} s)" "$wakeups"
     printf '%-44s %s\n' "idle RSS, MiB (anonymous + file)" "$(mib "$rss_kib") ($(mib "$anon_kib") + $(mib "$file_kib"))"
-    printf '%-44s %s\n' "idle PSS, MiB" "$(mib "$pss_kib")"
+    printf '%-44s %s\n' "idle PSS / USS, MiB" "$(mib "$pss_kib") / $(mib "$uss_kib")"
+    printf '%-44s %s\n' "idle own RSS (binary, heap, stack, anon), MiB" "$(mib "$own_kib")"
     printf '%-44s %s\n' "open fds / threads" "$fds / $threads"
 } | tee "$TOPO_DIR/table.txt"
 max() { printf '%s\n' "$@" | grep -E '^[0-9]+$' | sort -n | tail -n 1; }
@@ -180,4 +186,6 @@ bench_result control.idle_seconds "$IDLE" s
 bench_result control.idle_wakeups_per_min "$wakeups" /min
 bench_result control.idle_rss "$(mib "$rss_kib")" MiB
 bench_result control.idle_pss "$(mib "$pss_kib")" MiB
+bench_result control.idle_uss "$(mib "$uss_kib")" MiB
+bench_result control.idle_own_rss "$(mib "$own_kib")" MiB
 bench_result control.idle_fds "$fds" ""

@@ -106,8 +106,9 @@ def wakeups():
 
 def rss():
     v = num("control.idle_rss")
-    return "%s MiB (PSS %s MiB), %d fds" % (fmt(v), R.get("control.idle_pss", "?"),
-                                            num("control.idle_fds")), v <= 4
+    return "%s MiB (PSS %s, USS %s, own %s MiB), %d fds" % (
+        fmt(v), R.get("control.idle_pss", "?"), R.get("control.idle_uss", "?"),
+        R.get("control.idle_own_rss", "?"), num("control.idle_fds")), v <= 4
 
 
 def cpu(direction):
