@@ -18,6 +18,17 @@
 /* Upper bound of uplinks handled at once; sizes the maps. */
 #define COLATRL_MAX_UPLINKS 64
 
+/* Key of an uplink's PREVIOUS config in the config map: ifindex with this
+ * bit set (an ifindex is a positive int, so it never has it). Present only
+ * for a grace period after a PREF64 change that kept the CLAT addresses
+ * (docs/decisions.md): a reply the old NAT64 sent before the switch comes
+ * from the old prefix, and ingress translates it with this entry when its
+ * source is not under the current PREF64. Same clat_v6, clat_v4 and
+ * counter_slot as the current entry. */
+#define COLATRL_PREV_CONFIG_KEY_BIT (1u << 31)
+/* config_map entries: the current and the previous config of every uplink. */
+#define COLATRL_CONFIG_ENTRIES (2 * COLATRL_MAX_UPLINKS)
+
 /* Counter slot used when a packet arrives on an interface that has no usable
  * config (none, a PREF64 length RFC 6052 does not allow, or a counter_slot
  * >= COLATRL_MAX_UPLINKS). */
@@ -46,7 +57,8 @@
 #define COLATRL_ICMP_DUMMY_V4 0xc0000008u
 
 /*
- * Per-uplink datapath config, value of the HASH map keyed by ifindex. One
+ * Per-uplink datapath config, value of the HASH map keyed by ifindex (and
+ * ifindex | COLATRL_PREV_CONFIG_KEY_BIT for the previous one). One
  * map update replaces the whole value atomically, so the programs never see
  * a half-written config. All addresses are in network byte order.
  */

@@ -66,10 +66,11 @@ struct xlat_frag6 {
 
 /* ---- maps ---------------------------------------------------------------- */
 
-/* Per-uplink config, keyed by ifindex; one update swaps a whole value. */
+/* Per-uplink config, keyed by ifindex; one update swaps a whole value. The
+ * previous config after a PREF64 change sits beside it (colatrl_shared.h). */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, COLATRL_MAX_UPLINKS);
+    __uint(max_entries, COLATRL_CONFIG_ENTRIES);
     __type(key, __u32);
     __type(value, struct colatrl_config);
 } config_map SEC(".maps");

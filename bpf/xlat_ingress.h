@@ -414,6 +414,25 @@ static __always_inline bool in_bad_src(__u32 a)
     return o1 == 0 || o1 == 127 || (o1 >= 224 && o1 < 240) || a == 0xffffffffu;
 }
 
+/*
+ * The uplink's previous config (COLATRL_PREV_CONFIG_KEY_BIT) when `src` lies
+ * under its PREF64 and it is a previous of `cfg` (same CLAT addresses, so
+ * the packet addressed to cfg->clat_v6 was translated with it), else NULL.
+ * Only packets whose source is outside the current PREF64 get here: the
+ * usual path pays nothing.
+ */
+static __always_inline const struct colatrl_config *
+in_prev_config(struct __sk_buff *skb, const struct colatrl_config *cfg, const struct in6_addr *src)
+{
+    __u32 key = skb->ifindex | COLATRL_PREV_CONFIG_KEY_BIT;
+    const struct colatrl_config *prev = bpf_map_lookup_elem(&config_map, &key);
+    if (!prev || !xlat_pref64_len_ok(prev->pref64_len) || prev->clat_v4 != cfg->clat_v4 ||
+        !xlat_addr6_eq((const struct in6_addr *)cfg->clat_v6, prev->clat_v6) ||
+        !xlat_pref64_match(src, prev))
+        return NULL;
+    return prev;
+}
+
 static __always_inline __u32 in_decide(struct __sk_buff *skb, const __u32 l2_len,
                                        const struct colatrl_config *cfg)
 {
@@ -447,6 +466,16 @@ static __always_inline __u32 in_decide(struct __sk_buff *skb, const __u32 l2_len
     const __u8 *l4_hdr = have_l4 && w.ext_len == 0 ? f.l4 : NULL;
 
     bool from_pref64 = xlat_pref64_match(&ip6->saddr, cfg);
+    if (!from_pref64) {
+        /* From the PREF64 used before a change (in flight across it, the
+         * reply of the old NAT64 or its ICMP error): translated as the
+         * previous config would have, counted as usual. */
+        const struct colatrl_config *prev = in_prev_config(skb, cfg, &ip6->saddr);
+        if (prev) {
+            cfg = prev;
+            from_pref64 = true;
+        }
+    }
     bool icmp_error = false;
     __u8 icmp_type = 0;
     if (w.proto == IPPROTO_ICMPV6 && !w.has_frag) {
