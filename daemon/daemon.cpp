@@ -222,6 +222,15 @@ void Daemon::mark_dirty(bool changed) {
 void Daemon::use_fd_store() {
     if (datapath_->reused_maps()) {
         log::write(log::info, {}, "reusing the BPF maps of the previous run");
+        // Their previous configs' grace periods were timed by the previous
+        // run: removed at once rather than left with nobody to end them.
+        if (auto n = datapath_->maps().remove_all_previous_configs(); !n) {
+            log::write(log::warning, {}, n.error().message);
+        } else if (*n != 0) {
+            log::write(log::info, {},
+                       std::to_string(*n) + " previous datapath config(s) of the previous run "
+                                            "removed");
+        }
         return; // they are in the store already
     }
     if (!datapath_->reuse_refused().empty()) {
@@ -313,12 +322,32 @@ void Daemon::converge() {
     model_.expire(now);
     std::erase_if(inputs_.adopted_pref64, [now](const auto& kv) { return kv.second.until <= now; });
     refresh_ipv6_mtus();
+    bool drop_failed = false;
+    for (auto& [ifindex, until] : previous_until_) {
+        if (until <= now) {
+            ApplyResult dropped = applier_->drop_previous(ifindex);
+            for (const auto& e : dropped.events) {
+                log::write(e.log);
+            }
+            drop_failed = drop_failed || dropped.retry;
+        }
+    }
     DesiredState next = derive(model_, config_, inputs_, now);
     log_changes(next);
     ApplyResult res = applier_->apply(next);
     for (const auto& e : res.events) {
         log::write(e.log);
     }
+    for (int ifindex : res.previous_written) {
+        previous_until_.insert_or_assign(ifindex, now + kPreviousPref64Grace);
+    }
+    // Dropped, torn down or no longer fitting: nothing left to time. One that
+    // could not be removed is tried again after the retry back-off.
+    std::erase_if(previous_until_, [this](const auto& kv) {
+        auto it = applier_->installed().find(kv.first);
+        return it == applier_->installed().end() || !it->second.previous;
+    });
+    res.retry = res.retry || drop_failed;
     remember_choices(inputs_, next);
     inputs_.own4.clear();
     for (const auto& [ifindex, l] : applier_->installed()) {
@@ -370,6 +399,12 @@ void Daemon::schedule_timers(bool retry) {
     for (const auto& [ifindex, a] : inputs_.adopted_pref64) {
         if (!t || a.until < *t) {
             t = a.until;
+        }
+    }
+    for (const auto& [ifindex, until] : previous_until_) {
+        // One whose removal failed is past due: the retry handles it.
+        if (until > Clock::now() && (!t || until < *t)) {
+            t = until;
         }
     }
     if (t) {

@@ -23,6 +23,7 @@
 #include "sys/event.hpp"
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -117,6 +118,8 @@ private:
     std::unique_ptr<NetlinkMonitor> monitor_;
     RsPlanner rs_;
     std::unique_ptr<BusService> bus_;
+    // When each link's previous datapath config (after a PREF64 change) goes.
+    std::map<int, Clock::time_point> previous_until_;
 
     bool dumped_ = false; // the first full dump completed, leftovers adopted
     bool ready_ = false;

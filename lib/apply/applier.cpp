@@ -4,6 +4,7 @@
 #include "datapath/datapath_config.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace colatrl {
 
@@ -26,7 +27,31 @@ std::string route_text(const Route4Spec& r) {
     return s;
 }
 
+bool same_pref64(const colatrl_config& a, const colatrl_config& b) {
+    return a.pref64_len == b.pref64_len &&
+           std::equal(std::begin(a.pref64), std::end(a.pref64), std::begin(b.pref64));
+}
+
+// The same CLAT: only then is the previous config's translation the one the
+// packets in flight were sent with.
+bool same_clat(const colatrl_config& a, const colatrl_config& b) {
+    return a.clat_v4 == b.clat_v4 && a.counter_slot == b.counter_slot &&
+           std::equal(std::begin(a.clat_v6), std::end(a.clat_v6), std::begin(b.clat_v6));
+}
+
 } // namespace
+
+std::optional<colatrl_config> previous_config_after(const std::optional<colatrl_config>& installed,
+                                                    const std::optional<colatrl_config>& previous,
+                                                    const colatrl_config& next) {
+    if (installed && same_clat(*installed, next) && !same_pref64(*installed, next)) {
+        return installed;
+    }
+    if (previous && same_clat(*previous, next) && !same_pref64(*previous, next)) {
+        return previous;
+    }
+    return std::nullopt;
+}
 
 void Applier::note(ApplyResult& out, int ifindex, const std::string& ifname, log::Level level,
                    std::string text) {
@@ -170,11 +195,35 @@ bool Applier::install(const LinkPlan& plan, ApplyResult& out) {
                      "resetting counters failed: " + s.error().message);
             }
         }
+        // 3a. After a PREF64 change the old config stays beside the new one
+        //     for replies already on their way (written first: no moment
+        //     without either). Only an optimisation, so a failure warns.
+        const auto prev = previous_config_after(inst.config, inst.previous, plan.dp);
+        if (prev && !(inst.previous && same_config(*prev, *inst.previous))) {
+            auto s = ops_.set_previous_config(ifindex, *prev);
+            note(out, ifindex, plan.name, s ? log::debug : log::warning,
+                 s ? "previous datapath config " + describe_config(*prev) + " kept"
+                   : "keeping the previous datapath config failed (replies in flight to "
+                     "the old PREF64 are lost): " +
+                         s.error().message);
+            if (s) {
+                inst.previous = prev;
+                out.previous_written.push_back(ifindex);
+            }
+        }
         if (!check(ops_.set_config(ifindex, plan.dp), plan,
                    "datapath config " + describe_config(plan.dp), out)) {
             return false;
         }
         inst.config = plan.dp;
+        // 3b. A previous config that no longer belongs to this CLAT goes.
+        if (!prev && inst.previous) {
+            if (!check(ops_.remove_previous_config(ifindex), plan,
+                       "previous datapath config removed", out)) {
+                return false;
+            }
+            inst.previous.reset();
+        }
     }
 
     // 4. Programs on the link.
@@ -256,6 +305,9 @@ void Applier::teardown(int ifindex, InstalledLink& link, ApplyResult& out) {
     for (const auto& a : link.addrs4) {
         done(ops_.del_addr4(ifindex, link.name, a), "address " + a.str() + "/32 removed");
     }
+    if (link.previous) {
+        done(ops_.remove_previous_config(ifindex), "previous datapath config removed");
+    }
     if (link.config) {
         done(ops_.remove_config(ifindex), "datapath config removed");
     }
@@ -325,6 +377,14 @@ bool Applier::restore(const LinkPlan& plan, const InstalledLink& before, Install
             return false;
         }
     }
+    if (now.previous.has_value() != before.previous.has_value() ||
+        (now.previous && !same_config(*now.previous, *before.previous))) {
+        const Status s = before.previous ? ops_.set_previous_config(ifindex, *before.previous)
+                                         : ops_.remove_previous_config(ifindex);
+        if (!check(s, plan, "previous datapath config restored", out)) {
+            return false;
+        }
+    }
     for (const auto& a : now.addrs4) {
         if (!contains(before.addrs4, a) && !check(ops_.del_addr4(ifindex, plan.name, a), plan,
                                                   "new address " + a.str() + "/32 removed", out)) {
@@ -352,6 +412,25 @@ ApplyResult Applier::remove_all() {
         }
     }
     dad_.clear();
+    return out;
+}
+
+ApplyResult Applier::drop_previous(int ifindex) {
+    ApplyResult out;
+    auto it = installed_.find(ifindex);
+    if (it == installed_.end() || !it->second.previous) {
+        return out;
+    }
+    InstalledLink& link = it->second;
+    auto s = ops_.remove_previous_config(ifindex);
+    if (s) {
+        note(out, ifindex, link.name, log::debug, "previous datapath config removed");
+        link.previous.reset();
+    } else {
+        note(out, ifindex, link.name, log::err,
+             "removing the previous datapath config failed: " + s.error().message);
+        out.retry = true;
+    }
     return out;
 }
 

@@ -20,6 +20,7 @@
 #include "model/derive.hpp"
 #include "model/netmodel.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -54,6 +55,10 @@ public:
     virtual Status announce(int ifindex, const Ipv6Addr& clat6, const Ipv6Addr& router) = 0;
     virtual Status set_config(int ifindex, const colatrl_config& cfg) = 0;
     virtual Status remove_config(int ifindex) = 0;
+    // The previous config beside the current one (COLATRL_PREV_CONFIG_KEY_BIT
+    // in bpf/colatrl_shared.h); removing one that is not there succeeds.
+    virtual Status set_previous_config(int ifindex, const colatrl_config& cfg) = 0;
+    virtual Status remove_previous_config(int ifindex) = 0;
     virtual Status reset_counters(uint32_t slot) = 0;
     virtual Status attach(int ifindex, uint16_t arphrd) = 0;
     virtual Status detach(int ifindex) = 0;
@@ -71,6 +76,9 @@ struct InstalledLink {
     uint16_t arphrd = 0;
     bool attached = false;
     std::optional<colatrl_config> config; // in our (current) maps
+    // The config before a PREF64 change, kept for replies in flight across
+    // it until Applier::drop_previous (previous_config_after).
+    std::optional<colatrl_config> previous;
     std::vector<Ipv4Addr> addrs4;
     std::optional<Route4Spec> route4;
     std::vector<Ipv6Addr> anycasts; // claimed
@@ -88,11 +96,33 @@ struct ApplyEvent {
 
 struct ApplyResult {
     std::vector<ApplyEvent> events;
+    // Links whose previous config was written by this run: their grace
+    // period starts now (the caller times it, Applier::drop_previous ends it).
+    std::vector<int> previous_written;
     bool dad_pending = false; // waiting for DAD; dad_done() will want another run
     bool retry = false;       // something failed; run again after a back-off
 };
 
 enum class DadStatus { running, unique, duplicate, failed };
+
+// How long a previous config stays after a PREF64 change: longer than any
+// round trip a packet sent before the change can still be on (RTTs are well
+// under a second; TCP's initial RTO is 1 s, RFC 6298 section 2.1) and than a
+// NAT64's own reaction to a change, short enough that a prefix the network
+// withdrew stops being translated soon (docs/decisions.md).
+inline constexpr std::chrono::seconds kPreviousPref64Grace{10};
+
+// What the previous-config entry of a link should hold when its config goes
+// from `installed` to `next`, given the `previous` one there now. A PREF64
+// change that keeps the CLAT addresses and counter slot makes the installed
+// config the previous one: a reply the old NAT64 sent before the switch still
+// finds its translation. A previous entry stays while it still belongs to
+// the CLAT (same addresses and slot) and differs from the new PREF64; any
+// other change (new CLAT IPv6 or IPv4 address, the PREF64 back to the
+// previous one) leaves none. Pure.
+std::optional<colatrl_config> previous_config_after(const std::optional<colatrl_config>& installed,
+                                                    const std::optional<colatrl_config>& previous,
+                                                    const colatrl_config& next);
 
 class Applier {
 public:
@@ -109,6 +139,10 @@ public:
     // DAD finished for `addr` on `ifindex`. Returns true when it matters (the
     // caller should derive+apply again); a stale answer returns false.
     bool dad_done(int ifindex, const Ipv6Addr& addr, DadStatus status);
+
+    // The grace period of ifindex's previous config is over: remove it. A
+    // failure is logged in the result and asks for a retry.
+    ApplyResult drop_previous(int ifindex);
 
     const std::map<int, InstalledLink>& installed() const noexcept { return installed_; }
 

@@ -29,6 +29,14 @@ Status RealApplyOps::remove_config(int ifindex) {
     return s;
 }
 
+Status RealApplyOps::set_previous_config(int ifindex, const colatrl_config& cfg) {
+    return datapath_.set_previous_config(ifindex, cfg);
+}
+
+Status RealApplyOps::remove_previous_config(int ifindex) {
+    return datapath_.remove_previous_config(ifindex);
+}
+
 Status RealApplyOps::reset_counters(uint32_t slot) {
     return datapath_.reset_counters(slot);
 }

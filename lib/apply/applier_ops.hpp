@@ -33,6 +33,8 @@ public:
     Status announce(int ifindex, const Ipv6Addr& clat6, const Ipv6Addr& router) override;
     Status set_config(int ifindex, const colatrl_config& cfg) override;
     Status remove_config(int ifindex) override;
+    Status set_previous_config(int ifindex, const colatrl_config& cfg) override;
+    Status remove_previous_config(int ifindex) override;
     Status reset_counters(uint32_t slot) override;
     Status attach(int ifindex, uint16_t arphrd) override;
     Status detach(int ifindex) override;

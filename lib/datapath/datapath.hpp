@@ -71,6 +71,10 @@ public:
     Result<std::optional<colatrl_config>> config(int ifindex) const {
         return maps_.config(ifindex);
     }
+    Status set_previous_config(int ifindex, const colatrl_config& cfg) {
+        return maps_.set_previous_config(ifindex, cfg);
+    }
+    Status remove_previous_config(int ifindex) { return maps_.remove_previous_config(ifindex); }
     Result<CounterBlock> counters(uint32_t slot) const { return maps_.counters(slot); }
     Status reset_counters(uint32_t slot) const { return maps_.reset_counters(slot); }
 

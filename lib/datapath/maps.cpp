@@ -115,12 +115,68 @@ Result<DatapathMaps> DatapathMaps::from_attached(int ifindex) {
     return DatapathMaps(std::move(config), std::move(counters));
 }
 
+namespace {
+uint32_t previous_key(int ifindex) {
+    return static_cast<uint32_t>(ifindex) | COLATRL_PREV_CONFIG_KEY_BIT;
+}
+} // namespace
+
 Status DatapathMaps::set_config(int ifindex, const colatrl_config& cfg) const {
     const uint32_t key = static_cast<uint32_t>(ifindex);
     if (bpf_map_update_elem(config_.get(), &key, &cfg, BPF_ANY) < 0) {
         return bpf_error(errno, "set datapath config of " + ifname_of(ifindex));
     }
     return {};
+}
+
+Status DatapathMaps::set_previous_config(int ifindex, const colatrl_config& cfg) const {
+    const uint32_t key = previous_key(ifindex);
+    if (bpf_map_update_elem(config_.get(), &key, &cfg, BPF_ANY) < 0) {
+        return bpf_error(errno, "set previous datapath config of " + ifname_of(ifindex));
+    }
+    return {};
+}
+
+Status DatapathMaps::remove_previous_config(int ifindex) const {
+    const uint32_t key = previous_key(ifindex);
+    if (bpf_map_delete_elem(config_.get(), &key) < 0 && errno != ENOENT) {
+        return bpf_error(errno, "remove previous datapath config of " + ifname_of(ifindex));
+    }
+    return {};
+}
+
+Result<std::optional<colatrl_config>> DatapathMaps::previous_config(int ifindex) const {
+    const uint32_t key = previous_key(ifindex);
+    colatrl_config cfg{};
+    if (bpf_map_lookup_elem(config_.get(), &key, &cfg) < 0) {
+        if (errno == ENOENT) {
+            return std::optional<colatrl_config>{};
+        }
+        return bpf_error(errno, "read previous datapath config of " + ifname_of(ifindex));
+    }
+    return std::optional<colatrl_config>{cfg};
+}
+
+Result<size_t> DatapathMaps::remove_all_previous_configs() const {
+    // Keys first, deletes after: deleting while walking may restart the walk.
+    std::vector<uint32_t> keys;
+    uint32_t key = 0;
+    const uint32_t* prev = nullptr;
+    while (bpf_map_get_next_key(config_.get(), prev, &key) == 0) {
+        if ((key & COLATRL_PREV_CONFIG_KEY_BIT) != 0) {
+            keys.push_back(key);
+        }
+        prev = &key;
+    }
+    if (errno != ENOENT) {
+        return bpf_error(errno, "list datapath configs");
+    }
+    for (uint32_t k : keys) {
+        if (bpf_map_delete_elem(config_.get(), &k) < 0 && errno != ENOENT) {
+            return bpf_error(errno, "remove a previous datapath config");
+        }
+    }
+    return keys.size();
 }
 
 Status DatapathMaps::remove_config(int ifindex) const {

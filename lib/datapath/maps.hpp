@@ -8,6 +8,7 @@
 #include "base/unique_fd.hpp"
 #include "colatrl_shared.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -35,6 +36,16 @@ public:
     Status remove_config(int ifindex) const;
     // nullopt when ifindex has no config.
     Result<std::optional<colatrl_config>> config(int ifindex) const;
+    // The previous config kept for a grace period after a PREF64 change
+    // (COLATRL_PREV_CONFIG_KEY_BIT in colatrl_shared.h). Removing one that is
+    // not there succeeds.
+    Status set_previous_config(int ifindex, const colatrl_config& cfg) const;
+    Status remove_previous_config(int ifindex) const;
+    Result<std::optional<colatrl_config>> previous_config(int ifindex) const;
+    // Removes every previous config (a start that reuses the maps of an
+    // earlier run, whose grace periods nobody times any more). Returns how
+    // many went.
+    Result<size_t> remove_all_previous_configs() const;
     // slot 0..COLATRL_MAX_UPLINKS-1, or COLATRL_SLOT_UNCONFIGURED.
     Result<CounterBlock> counters(uint32_t slot) const;
     // Zero every counter of one slot (so a reused slot starts from zero).

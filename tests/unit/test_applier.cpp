@@ -65,6 +65,13 @@ struct FakeOps : ApplyOps {
         return rec("set_config", std::to_string(i) + " " + clat6_of(c).str());
     }
     Status remove_config(int i) override { return rec("remove_config", std::to_string(i)); }
+    Status set_previous_config(int i, const colatrl_config& c) override {
+        return rec("set_previous", std::to_string(i) + " " + clat6_of(c).str() + " /" +
+                                       std::to_string(c.pref64_len));
+    }
+    Status remove_previous_config(int i) override {
+        return rec("remove_previous", std::to_string(i));
+    }
     Status reset_counters(uint32_t slot) override {
         return rec("reset_counters", std::to_string(slot));
     }
@@ -371,7 +378,7 @@ TEST_CASE("the router is told about the CLAT IPv6 address after its claim, befor
     auto q = p;
     q.dp.pref64_len = 64;
     (void)ap.apply(state({q}));
-    CHECK(ops.take() == Calls{"set_config 2 2001:db8:1::c1"});
+    CHECK(ops.take() == Calls{"set_previous 2 2001:db8:1::c1 /96", "set_config 2 2001:db8:1::c1"});
     CHECK(ops.take_announces().empty());
     // A new router: told again, once.
     auto r = active_plan(2, "2001:db8:1::c1", "192.0.0.2", "fe80::2");
@@ -443,4 +450,126 @@ TEST_CASE("a new route metric: the new route first, then the old one goes", "[ap
     // Teardown removes the route at the metric it has now.
     ap.apply(state({}));
     CHECK(ops.take().front() == "del_route4 2 m200");
+}
+
+namespace {
+// `base` with another PREF64 (a /64, so a different prefix and length).
+colatrl_config with_pref64(colatrl_config c, uint8_t first_byte, uint8_t len) {
+    std::fill(std::begin(c.pref64), std::end(c.pref64), uint8_t{0});
+    c.pref64[0] = first_byte;
+    c.pref64_len = len;
+    return c;
+}
+} // namespace
+
+TEST_CASE("previous config: kept across a PREF64 change of the same CLAT only", "[applier]") {
+    const auto a = cfg(v6("2001:db8:1::c1"), v4("192.0.0.2"), 0);
+    const auto b = with_pref64(a, 0x20, 64);
+    const auto c = with_pref64(a, 0x30, 96);
+    auto same = [](const std::optional<colatrl_config>& x, const colatrl_config& y) {
+        return x && same_config(*x, y);
+    };
+    // A PREF64 change: the installed config becomes the previous one.
+    CHECK(same(previous_config_after(a, std::nullopt, b), a));
+    // ... also replacing an older previous one.
+    CHECK(same(previous_config_after(b, a, c), b));
+    // Nothing installed before, or nothing but other fields changed.
+    CHECK_FALSE(previous_config_after(std::nullopt, std::nullopt, a));
+    auto mtu = a;
+    mtu.ipv6_mtu = 1400;
+    CHECK_FALSE(previous_config_after(a, std::nullopt, mtu));
+    // A later change of another field keeps the previous one.
+    auto b_mtu = b;
+    b_mtu.ipv6_mtu = 1400;
+    CHECK(same(previous_config_after(b, a, b_mtu), a));
+    // Back to the previous PREF64: the entry swaps roles.
+    CHECK(same(previous_config_after(b, a, a), b));
+    // Another CLAT IPv6 (renumbering), IPv4 or counter slot: none.
+    CHECK_FALSE(
+        previous_config_after(a, std::nullopt, cfg(v6("2001:db8:2::c2"), v4("192.0.0.2"), 0)));
+    CHECK_FALSE(previous_config_after(
+        b, a, with_pref64(cfg(v6("2001:db8:2::c2"), v4("192.0.0.2"), 0), 0x30, 96)));
+    CHECK_FALSE(previous_config_after(
+        a, std::nullopt, with_pref64(cfg(v6("2001:db8:1::c1"), v4("192.0.0.3"), 0), 0x20, 64)));
+    CHECK_FALSE(previous_config_after(
+        a, std::nullopt, with_pref64(cfg(v6("2001:db8:1::c1"), v4("192.0.0.2"), 1), 0x20, 64)));
+    // A PREF64 change of the previous one only (the prefix moved back while
+    // the previous is stale): the previous is the installed one now.
+    CHECK_FALSE(previous_config_after(a, a, mtu));
+}
+
+TEST_CASE("a PREF64 change writes the previous config first; it goes on drop, renumbering, "
+          "teardown",
+          "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    auto p = active_plan(2, "2001:db8:1::c1");
+    converge(ap, ops, p);
+    auto q = p;
+    q.dp = with_pref64(p.dp, 0x20, 64);
+    auto r = ap.apply(state({q}));
+    CHECK(ops.take() == Calls{"set_previous 2 2001:db8:1::c1 /96", "set_config 2 2001:db8:1::c1"});
+    CHECK(r.previous_written == std::vector<int>{2});
+    REQUIRE(ap.installed().at(2).previous);
+    CHECK(same_config(*ap.installed().at(2).previous, p.dp));
+    // Nothing changes: nothing written, the grace period goes on.
+    r = ap.apply(state({q}));
+    CHECK(ops.take().empty());
+    CHECK(r.previous_written.empty());
+
+    // The grace period ends.
+    r = ap.drop_previous(2);
+    CHECK(ops.take() == Calls{"remove_previous 2"});
+    CHECK_FALSE(ap.installed().at(2).previous);
+    CHECK_FALSE(r.retry);
+    r = ap.drop_previous(2); // twice: nothing to do
+    CHECK(ops.take().empty());
+
+    // A failing removal keeps it known and asks for a retry.
+    (void)ap.apply(state({p}));
+    ops.take();
+    ops.fail = {"remove_previous"};
+    r = ap.drop_previous(2);
+    CHECK(r.retry);
+    CHECK(ap.installed().at(2).previous);
+    ops.fail.clear();
+
+    // Renumbering: the previous config belongs to the old address; removed
+    // after the switch.
+    auto n = active_plan(2, "2001:db8:2::c2");
+    (void)ap.apply(state({n}));
+    ap.dad_done(2, n.clat6, DadStatus::unique);
+    ops.take();
+    (void)ap.apply(state({n}));
+    CHECK(ops.take() == Calls{"claim 2 2001:db8:2::c2", "set_config 2 2001:db8:2::c2",
+                              "remove_previous 2", "release 2 2001:db8:1::c1"});
+    CHECK_FALSE(ap.installed().at(2).previous);
+
+    // Off with a previous config: it goes before the current one.
+    auto n2 = n;
+    n2.dp = with_pref64(n.dp, 0x20, 64);
+    (void)ap.apply(state({n2}));
+    ops.take();
+    auto off = n2;
+    off.off = OffReason::no_pref64;
+    (void)ap.apply(state({off}));
+    CHECK(ops.take() == Calls{"del_route4 2", "del_addr4 2 192.0.0.2", "remove_previous 2",
+                              "remove_config 2", "detach 2", "release 2 2001:db8:2::c2"});
+}
+
+TEST_CASE("a failing previous-config write only warns; the switch goes on", "[applier]") {
+    FakeOps ops;
+    Applier ap(ops);
+    auto p = active_plan(2, "2001:db8:1::c1");
+    converge(ap, ops, p);
+    auto q = p;
+    q.dp = with_pref64(p.dp, 0x20, 64);
+    ops.fail = {"set_previous"};
+    auto r = ap.apply(state({q}));
+    CHECK(ops.take() == Calls{"set_previous 2 2001:db8:1::c1 /96", "set_config 2 2001:db8:1::c1"});
+    CHECK_FALSE(r.retry);
+    CHECK(r.previous_written.empty());
+    CHECK_FALSE(ap.installed().at(2).previous);
+    CHECK(std::any_of(r.events.begin(), r.events.end(),
+                      [](const ApplyEvent& e) { return e.log.level == log::warning; }));
 }
