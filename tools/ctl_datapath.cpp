@@ -190,6 +190,14 @@ int cmd_show(const Args& a) {
         std::printf("  config: none (packets pass untouched)\n");
     } else {
         std::printf("  config: %s\n", describe_config(**cfg).c_str());
+        // Only for a few seconds after a PREF64 change (docs/decisions.md).
+        auto prev = maps->previous_config(link->ifindex);
+        if (!prev) {
+            return fail(prev.error());
+        }
+        if (*prev) {
+            std::printf("  previous config: %s\n", describe_config(**prev).c_str());
+        }
         auto block = maps->counters((*cfg)->counter_slot);
         if (!block) {
             return fail(block.error());

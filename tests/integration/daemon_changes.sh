@@ -28,8 +28,15 @@ wait "$pinger"
 [ "$(dp_field wan1 clat6)" = "$clat6_before" ] ||
     topo_fail "the CLAT IPv6 address changed with the PREF64: $clat6_before -> $(dp_field wan1 clat6)"
 received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$TOPO_DIR/ping-change.out")
-# At most a reply in flight at the switch may be lost (it comes from the old prefix).
-[ "${received:-0}" -ge 58 ] || { cat "$TOPO_DIR/ping-change.out" >&2; topo_fail "ping across the PREF64 change: ${received:-0}/60 answered"; }
+# None lost: a reply in flight at the switch comes from the old prefix and is
+# translated with the previous config, kept beside the new one for a while.
+[ "${received:-0}" -eq 60 ] || { cat "$TOPO_DIR/ping-change.out" >&2; topo_fail "ping across the PREF64 change: ${received:-0}/60 answered"; }
+ctl datapath show wan1 | grep -q "^ *previous config: .*pref64=2001:db8:6461::/96 " ||
+    topo_fail "no previous config after the PREF64 change: $(ctl datapath show wan1)"
+# It goes after its grace period (10 s), by the daemon's one-shot timer.
+no_previous_config() { ! ctl datapath show wan1 | grep -q 'previous config:'; }
+topo_wait 20 no_previous_config ||
+    topo_fail "the previous config stayed: $(ctl datapath show wan1)"
 assert_installed_once wan1
 assert_traffic_via wan1
 echo "ok: PREF64 change followed, CLAT IPv6 $clat6_before kept, $received/60 pings answered across it"
