@@ -260,6 +260,40 @@ TEST_CASE("config and counters, also through the maps of the attached program", 
     CHECK_FALSE(dp->counters(COLATRL_SLOT_UNCONFIGURED + 1));
     CHECK(dp->counters(COLATRL_SLOT_UNCONFIGURED));
 
+    // The previous config: a key of its own beside the current one.
+    auto none = maps->previous_config(veth.ifindex);
+    REQUIRE(none);
+    CHECK_FALSE(none->has_value());
+    REQUIRE(dp->set_previous_config(veth.ifindex, cfg));
+    auto prev = maps->previous_config(veth.ifindex);
+    REQUIRE(prev);
+    REQUIRE(prev->has_value());
+    CHECK(std::memcmp(&**prev, &cfg, sizeof cfg) == 0);
+    auto cur = maps->config(veth.ifindex);
+    REQUIRE(cur);
+    REQUIRE(cur->has_value());
+    CHECK((*cur)->counter_slot == 6); // untouched
+    REQUIRE(dp->remove_previous_config(veth.ifindex));
+    REQUIRE(dp->remove_previous_config(veth.ifindex)); // twice: nothing there is fine
+    auto removed = maps->previous_config(veth.ifindex);
+    REQUIRE(removed);
+    CHECK_FALSE(removed->has_value());
+    // All at once (a start on reused maps): only previous ones go.
+    REQUIRE(maps->set_previous_config(veth.ifindex, cfg));
+    REQUIRE(maps->set_previous_config(veth.ifindex + 1000, cfg));
+    auto n = maps->remove_all_previous_configs();
+    REQUIRE(n);
+    CHECK(*n == 2);
+    auto after = maps->previous_config(veth.ifindex);
+    REQUIRE(after);
+    CHECK_FALSE(after->has_value());
+    cur = maps->config(veth.ifindex);
+    REQUIRE(cur);
+    CHECK(cur->has_value());
+    n = maps->remove_all_previous_configs();
+    REQUIRE(n);
+    CHECK(*n == 0);
+
     // Remove: lookups say none; removing twice is not_found.
     REQUIRE(dp->remove_config(veth.ifindex));
     auto gone = maps->config(veth.ifindex);
