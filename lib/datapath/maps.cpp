@@ -119,6 +119,19 @@ namespace {
 uint32_t previous_key(int ifindex) {
     return static_cast<uint32_t>(ifindex) | COLATRL_PREV_CONFIG_KEY_BIT;
 }
+
+// The config under `key`, nothing when there is none; `what` names it in errors.
+Result<std::optional<colatrl_config>> read_config(int map_fd, uint32_t key,
+                                                  const std::string& what) {
+    colatrl_config cfg{};
+    if (bpf_map_lookup_elem(map_fd, &key, &cfg) < 0) {
+        if (errno == ENOENT) {
+            return std::optional<colatrl_config>{};
+        }
+        return bpf_error(errno, "read " + what);
+    }
+    return std::optional<colatrl_config>{cfg};
+}
 } // namespace
 
 Status DatapathMaps::set_config(int ifindex, const colatrl_config& cfg) const {
@@ -146,15 +159,8 @@ Status DatapathMaps::remove_previous_config(int ifindex) const {
 }
 
 Result<std::optional<colatrl_config>> DatapathMaps::previous_config(int ifindex) const {
-    const uint32_t key = previous_key(ifindex);
-    colatrl_config cfg{};
-    if (bpf_map_lookup_elem(config_.get(), &key, &cfg) < 0) {
-        if (errno == ENOENT) {
-            return std::optional<colatrl_config>{};
-        }
-        return bpf_error(errno, "read previous datapath config of " + ifname_of(ifindex));
-    }
-    return std::optional<colatrl_config>{cfg};
+    return read_config(config_.get(), previous_key(ifindex),
+                       "previous datapath config of " + ifname_of(ifindex));
 }
 
 Result<size_t> DatapathMaps::remove_all_previous_configs() const {
@@ -191,15 +197,8 @@ Status DatapathMaps::remove_config(int ifindex) const {
 }
 
 Result<std::optional<colatrl_config>> DatapathMaps::config(int ifindex) const {
-    const uint32_t key = static_cast<uint32_t>(ifindex);
-    colatrl_config cfg{};
-    if (bpf_map_lookup_elem(config_.get(), &key, &cfg) < 0) {
-        if (errno == ENOENT) {
-            return std::optional<colatrl_config>{};
-        }
-        return bpf_error(errno, "read datapath config of " + ifname_of(ifindex));
-    }
-    return std::optional<colatrl_config>{cfg};
+    return read_config(config_.get(), static_cast<uint32_t>(ifindex),
+                       "datapath config of " + ifname_of(ifindex));
 }
 
 namespace {
