@@ -121,6 +121,17 @@ our_addrs4() {
     hx ip -4 -o addr show dev "$1" to 192.0.0.0/29 2>/dev/null | awk '{print $4}'
 }
 # Lines naming our tc programs on IF (ingress + egress).
+# On failure (topo_cleanup): attachments and non-zero counters of every
+# host link with a colatrl filter.
+topo_fail_details() {
+    local ifc
+    for ifc in $(hx ls /sys/class/net 2>/dev/null); do
+        [ -n "$(our_filters "$ifc")" ] || continue
+        echo "----- colatrlctl datapath show $ifc -----"
+        ctl datapath show "$ifc" 2>&1 | head -n 40
+    done
+}
+
 our_filters() {
     {
         hx tc filter show dev "$1" ingress

@@ -7,8 +7,9 @@
       UDP: echoes every datagram back to its sender.
   netcheck.py tcp --to ADDR [--port 5001] [--bytes N] [--timeout S]
       Sends N random bytes, checks the digest the server returns.
-  netcheck.py udp --to ADDR [--port 5001] [--count N] [--size B] [--timeout S]
-      Sends N datagrams, checks every echo comes back byte-identical.
+  netcheck.py udp --to ADDR [--port 5001] [--count N] [--size B] [--timeout S] [--tries T]
+      Sends N datagrams, checks every echo comes back byte-identical (a datagram
+      with no echo is sent again, T tries in all).
 Exit 0 on success, 1 with a message on stderr otherwise.
 """
 import argparse
@@ -74,22 +75,42 @@ def tcp_check(args):
 
 
 def udp_check(args):
+    """Every datagram must come back byte-identical. One that gets no echo is sent
+    again (--tries in all): a loaded machine may drop one in the userspace NAT64,
+    and a translator bug corrupts or drops every one, not one in a while."""
     s = socket.socket(family_of(args.to), socket.SOCK_DGRAM)
     s.settimeout(args.timeout)
     s.connect((args.to, args.port))
+    resent = 0
     for i in range(args.count):
         msg = i.to_bytes(4, 'big') + os.urandom(max(args.size - 4, 0))
-        s.send(msg)
-        try:
-            echo = s.recv(65535)
-        except socket.timeout:
-            print(f"netcheck: udp datagram {i} to {args.to}: no echo", file=sys.stderr)
+        for attempt in range(1, args.tries + 1):
+            s.send(msg)
+            echo = receive_echo(s, i)
+            if echo is not None:
+                break
+            print(f"netcheck: udp datagram {i} to {args.to}: no echo (try {attempt} of {args.tries})",
+                  file=sys.stderr)
+            resent += 1
+        else:
             return 1
         if echo != msg:
             print(f"netcheck: udp datagram {i}: echo differs", file=sys.stderr)
             return 1
-    print(f"netcheck: udp {args.count}x{args.size} bytes to {args.to} ok")
+    print(f"netcheck: udp {args.count}x{args.size} bytes to {args.to} ok"
+          + (f" ({resent} sent again)" if resent else ""))
     return 0
+
+
+def receive_echo(s, seq):
+    """The echo of datagram SEQ, skipping late echoes of earlier ones; None on timeout."""
+    while True:
+        try:
+            echo = s.recv(65535)
+        except socket.timeout:
+            return None
+        if len(echo) < 4 or int.from_bytes(echo[:4], 'big') >= seq:
+            return echo
 
 
 def main():
@@ -109,6 +130,7 @@ def main():
     ud.add_argument('--count', type=int, default=5)
     ud.add_argument('--size', type=int, default=512)
     ud.add_argument('--timeout', type=float, default=3)
+    ud.add_argument('--tries', type=int, default=3)
     args = p.parse_args()
     if args.cmd == 'serve':
         serve(args)

@@ -39,8 +39,10 @@ topo_skip() {
     exit 77
 }
 
+TOPO_FAIL_REASON=""
 topo_fail() {
     echo "FAIL: $*" >&2
+    TOPO_FAIL_REASON="$*"
     exit 1
 }
 
@@ -89,6 +91,11 @@ sx() { ip netns exec "$TOPO_SRV" "$@"; }
 topo_cleanup() {
     local rc=$?
     trap - EXIT
+    # While everything still stands: the test's own view of the failure
+    # (lib/daemon.sh prints the datapath counters).
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && declare -F topo_fail_details >/dev/null; then
+        topo_fail_details >&2
+    fi
     local pid
     for pid in "${TOPO_PIDS[@]}"; do
         kill -TERM "$pid" 2>/dev/null
@@ -130,6 +137,8 @@ topo_cleanup() {
         fi
         rm -rf "$TOPO_DIR"
     fi
+    # Last, so that a log that keeps only its tail still says what failed.
+    [ -z "$TOPO_FAIL_REASON" ] || echo "FAIL: $TOPO_FAIL_REASON" >&2
     exit "$rc"
 }
 
