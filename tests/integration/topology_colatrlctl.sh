@@ -28,25 +28,12 @@ echo "$out"
 
 assert_traffic_via wan1
 
-# One ICMP error or reply can be late or lost on a loaded machine (TAYGA is a
-# userspace process): a ping that must show PATTERN gets three tries.
-ping_shows() {
-    local pattern=$1 out _
-    shift
-    for _ in 1 2 3; do
-        out=$(hx ping -4 -c1 -W2 "$@" "$TOPO_SERVER4" 2>&1)
-        echo "$out" | grep -qiE "$pattern" && return 0
-        topo_log "ping $*: no '$pattern' yet: $(echo "$out" | head -n 3 | tr '\n' ' ')"
-    done
-    return 1
-}
-
-ping_shows "time to live exceeded" -t1 || topo_fail "ping -t1: no Time Exceeded from the router"
-ping_shows "time to live exceeded" -t2 || topo_fail "ping -t2: no Time Exceeded from the NAT64"
+topo_ping_shows "time to live exceeded" -t1 || topo_fail "ping -t1: no Time Exceeded from the router"
+topo_ping_shows "time to live exceeded" -t2 || topo_fail "ping -t2: no Time Exceeded from the NAT64"
 echo "ok: TTL expiry at the router and in the NAT64 comes back as ICMPv4"
 
 # A retry after a late Frag Needed meets the learnt PMTU locally instead.
-ping_shows "frag needed.*mtu = 1400|message too long, mtu=1400" -M do -s 1444 ||
+topo_ping_shows "frag needed.*mtu = 1400|message too long, mtu=1400" -M do -s 1444 ||
     topo_fail "no Frag Needed (mtu 1400)"
 mtu=$(hx ip -4 route get "$TOPO_SERVER4" | grep -o 'mtu [0-9]*' | awk '{print $2}')
 [ "${mtu:-0}" = 1400 ] || topo_fail "PMTU for $TOPO_SERVER4 is '${mtu:-none}', want 1400"

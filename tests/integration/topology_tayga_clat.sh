@@ -16,8 +16,7 @@ topo_assert_ipv4_traffic
 echo "ok: ping, TCP, UDP over IPv4 through TAYGA CLAT + TAYGA NAT64"
 
 # TTL expiry: hop limit 1 dies at the router (ICMPv6 from a non-PREF64 source).
-out=$(hx ping -4 -c1 -W2 -t1 "$TOPO_SERVER4" 2>&1)
-echo "$out" | grep -qi "time to live exceeded" || topo_fail "ping -t1: no Time Exceeded: $out"
+topo_ping_shows "time to live exceeded" -t1 || topo_fail "ping -t1: no Time Exceeded: $TOPO_PING_OUT"
 echo "ok: TTL 1 -> Time to live exceeded"
 
 # PMTU: a 1472-byte DF packet cannot cross the 1400 hop behind the NAT64: Frag
@@ -25,8 +24,8 @@ echo "ok: TTL 1 -> Time to live exceeded"
 # 1400, and a bulk TCP transfer (full-size DF segments) then goes through.
 # (Not a 1400-byte ping: Linux echo replies carry DF=0, TAYGA-NAT64 fragments them
 # to 1280-byte IPv6 fragments and TAYGA 0.9.2 as CLAT drops those.)
-out=$(hx ping -4 -c1 -W2 -M do -s 1444 "$TOPO_SERVER4" 2>&1)
-echo "$out" | grep -qi "frag needed.*mtu = 1400" || topo_fail "no Frag Needed (mtu 1400): $out"
+topo_ping_shows "frag needed.*mtu = 1400|message too long, mtu=1400" -M do -s 1444 ||
+    topo_fail "no Frag Needed (mtu 1400): $TOPO_PING_OUT"
 mtu=$(hx ip -4 route get "$TOPO_SERVER4" | grep -o 'mtu [0-9]*' | awk '{print $2}')
 [ "${mtu:-0}" = 1400 ] || topo_fail "PMTU for $TOPO_SERVER4 is '${mtu:-none}', want 1400"
 hx "$TOPO_PYTHON" "$TOPO_LIB_DIR/netcheck.py" tcp --to "$TOPO_SERVER4" --bytes 3000000 ||

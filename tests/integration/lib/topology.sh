@@ -480,6 +480,22 @@ topo_tayga_clat_stop() {
 # Pings server4 over IPv4 from the host.
 topo_ping4() { hx ping -4 -c "${2:-3}" -i 0.2 -W 2 "${1:-$TOPO_SERVER4}"; }
 
+# One IPv4 ping from the host to server4 with ping's extra ARGS must print
+# PATTERN (grep -iE), e.g. a translated ICMP error. One ICMP error or reply can
+# be late or lost on a loaded machine (TAYGA is a userspace process), so it gets
+# three tries. TOPO_PING_OUT holds the last ping's output.
+# Usage: topo_ping_shows PATTERN ARGS...
+topo_ping_shows() {
+    local pattern=$1 _
+    shift
+    for _ in 1 2 3; do
+        TOPO_PING_OUT=$(hx ping -4 -c1 -W2 "$@" "$TOPO_SERVER4" 2>&1)
+        echo "$TOPO_PING_OUT" | grep -qiE "$pattern" && return 0
+        topo_log "ping $*: no '$pattern' yet: $(echo "$TOPO_PING_OUT" | head -n 3 | tr '\n' ' ')"
+    done
+    return 1
+}
+
 topo_assert_ipv4_traffic() {
     topo_ping4 "$TOPO_SERVER4" 3 >"$TOPO_DIR/ping.out" 2>&1 ||
         { cat "$TOPO_DIR/ping.out" >&2; topo_fail "IPv4 ping to $TOPO_SERVER4"; }
