@@ -132,12 +132,12 @@ assert_running() {
 }
 
 # 100 Hz IPv4 ping from inside the container to the server while ACTION
-# runs; prints sent/received/lost; LOST is set. Waits for the CLAT to be up
-# again (and a second more) before ending the ping.
+# runs; sets LOST and prints the figures (ping_loss_figures). Waits for the
+# CLAT to be up again (and a second more) before ending the ping.
 measure_loss() {
     local what=$1
     shift
-    cx_bg "$NSPAWN_DIR/ping.out" ping -4 -n -q -i 0.01 -W 1 "$TOPO_SERVER4"
+    cx_bg "$NSPAWN_DIR/ping.out" ping -4 -n -i 0.01 -W 1 "$TOPO_SERVER4"
     local ping_pid=$NSPAWN_BG_PID
     sleep 1
     "$@" >"$NSPAWN_DIR/action.out" 2>&1 || {
@@ -149,20 +149,13 @@ measure_loss() {
     sleep 1
     kill -INT "$ping_pid"
     wait "$ping_pid"
-    local sent received
-    sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$NSPAWN_DIR/ping.out")
-    received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$NSPAWN_DIR/ping.out")
-    if [ -z "$sent" ] || [ -z "$received" ] || [ "$sent" -le 100 ]; then
-        topo_fail "no ping statistics for $what: $(cat "$NSPAWN_DIR/ping.out")"
-    fi
-    LOST=$((sent - received))
-    echo "measured: $what under a 100 Hz IPv4 ping: $sent sent, $received received, $LOST lost (~$((LOST * 10)) ms)"
+    ping_loss_figures "$NSPAWN_DIR/ping.out" "$what"
 }
 
 # Nothing of the CLAT left in the container's network namespace (LAST_CLAT6:
 # the CLAT IPv6 address whose anycast join must be gone too).
 assert_clat_removed() {
-    topo_wait 10 clat_off "$UPLINK" || true
+    topo_wait 20 clat_off "$UPLINK" || true
     assert_nothing_left
     local left
     left=$(our_filters "$UPLINK")
@@ -193,6 +186,9 @@ assert_installed_once "$UPLINK"
 echo "ok: CLAT on $UPLINK: $(dp_config "$UPLINK")"
 
 # The state change in the journal, one line, with the interface as a field.
+# journald writes on its own time.
+on_line_logged() { cx journalctl -u colatrld.service INTERFACE="$UPLINK" -o cat | grep -q 'CLAT on'; }
+topo_wait 20 on_line_logged || true
 on_line=$(cx journalctl -u colatrld.service INTERFACE="$UPLINK" -o cat | grep -m1 'CLAT on')
 [ -n "$on_line" ] || topo_fail "no 'CLAT on' line with INTERFACE=$UPLINK in the journal: $(cx journalctl -u colatrld -o cat | tr '\n' '|')"
 echo "ok: journal (INTERFACE=$UPLINK): $on_line"
