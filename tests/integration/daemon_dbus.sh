@@ -23,11 +23,11 @@ topo_start_nat64 1 2001:db8:6469::/96 nat64b 249
 bus_start
 daemon_config "Pref64Discovery=ra"
 daemon_start
-topo_wait 10 bus_daemon_up || topo_fail "colatrld does not answer on the bus"
+topo_wait 20 bus_daemon_up || topo_fail "colatrld does not answer on the bus"
 topo_spawn monitor "$TOPO_HOST" "$COLATRLCTL" monitor
 MON_PID=$TOPO_LAST_PID
 MON_LOG="$TOPO_DIR/monitor.log"
-topo_wait 5 grep -q Watching "$MON_LOG" || topo_fail "colatrlctl monitor did not start"
+topo_wait 20 grep -q Watching "$MON_LOG" || topo_fail "colatrlctl monitor did not start"
 
 # dbus-send names the error of a failed call ("Error org.colatrl.Error.NoSuchLink: ...").
 call_error() {
@@ -96,7 +96,7 @@ since=$(link_prop wan1 Since)
 now_us=$(($(date +%s) * 1000000))
 [ "$since" -gt $((now_us - 120000000)) ] && [ "$since" -le $((now_us + 1000000)) ] ||
     topo_fail "Since $since is not within the last 2 minutes (now $now_us)"
-topo_wait 5 mon_has "PropertiesChanged $path.*State=\"active\"" ||
+topo_wait 20 mon_has "PropertiesChanged $path.*State=\"active\"" ||
     topo_fail "no PropertiesChanged State=active: $(cat "$MON_LOG")"
 echo "ok: active link properties; PropertiesChanged State=active"
 
@@ -104,7 +104,7 @@ echo "ok: active link properties; PropertiesChanged State=active"
 topo_ra_update 1 --prefix 2001:db8:1::/64 --pref64 2001:db8:6469::/96 --interval 1
 link_wait_prop wan1 Pref64 2001:db8:6469::/96
 daemon_wait_up wan1 2001:db8:6469::/96
-topo_wait 5 mon_has "PropertiesChanged $path.*Pref64=\"2001:db8:6469::/96\"" ||
+topo_wait 20 mon_has "PropertiesChanged $path.*Pref64=\"2001:db8:6469::/96\"" ||
     topo_fail "no PropertiesChanged Pref64: $(cat "$MON_LOG")"
 echo "ok: PropertiesChanged on a PREF64 change"
 
@@ -115,7 +115,7 @@ topo_ra_update 1 --prefix 2001:db8:1::/64,86400,0 --prefix 2001:db8:1:1::/64 \
 in_new_64() { [[ "$(link_prop wan1 ClatIPv6Address)" == 2001:db8:1:1:* ]]; }
 topo_wait 20 in_new_64 || topo_fail "ClatIPv6Address not renumbered: $(link_prop wan1 ClatIPv6Address)"
 link_prop_is wan1 State active || topo_fail "State $(link_prop wan1 State) after renumbering"
-topo_wait 5 mon_has "PropertiesChanged $path.*ClatIPv6Address=\"2001:db8:1:1:" ||
+topo_wait 20 mon_has "PropertiesChanged $path.*ClatIPv6Address=\"2001:db8:1:1:" ||
     topo_fail "no PropertiesChanged for the renumbered ClatIPv6Address"
 mon_has 'State="off"' && topo_fail "State went off during the PREF64 change or the renumbering: $(cat "$MON_LOG")"
 echo "ok: renumbering: ClatIPv6Address $(link_prop wan1 ClatIPv6Address), with a signal"
@@ -200,20 +200,20 @@ echo "ok: bad arguments get D-Bus errors"
 # --- ObjectManager: links come and go ---
 hx ip link add dbt0 type veth peer name dbt1 || topo_fail "ip link add dbt0"
 link_known() { [ -n "$(bus_link_path "$1")" ]; }
-topo_wait 10 link_known dbt0 || topo_fail "no object for the new link dbt0"
+topo_wait 20 link_known dbt0 || topo_fail "no object for the new link dbt0"
 dpath=$(bus_link_path dbt0)
-topo_wait 5 mon_has "InterfacesAdded $dpath" || topo_fail "no InterfacesAdded for $dpath: $(cat "$MON_LOG")"
+topo_wait 20 mon_has "InterfacesAdded $dpath" || topo_fail "no InterfacesAdded for $dpath: $(cat "$MON_LOG")"
 has "$(bctl call org.colatrl /org/colatrl org.freedesktop.DBus.ObjectManager GetManagedObjects)" "$dpath" ||
     topo_fail "GetManagedObjects lacks $dpath"
 hx ip link del dbt0
-topo_wait 5 mon_has "InterfacesRemoved $dpath" || topo_fail "no InterfacesRemoved for $dpath"
+topo_wait 20 mon_has "InterfacesRemoved $dpath" || topo_fail "no InterfacesRemoved for $dpath"
 echo "ok: InterfacesAdded/Removed as a link comes and goes"
 
 # --- native IPv4 appears: off with native-ipv4, and back ---
 topo_native_ipv4 1
 link_wait_prop wan1 OffReason native-ipv4
 link_prop_is wan1 State off || topo_fail "State not off with native IPv4"
-topo_wait 5 mon_has "PropertiesChanged $path.*OffReason=\"native-ipv4\"" || topo_fail "no signal for native-ipv4"
+topo_wait 20 mon_has "PropertiesChanged $path.*OffReason=\"native-ipv4\"" || topo_fail "no signal for native-ipv4"
 has "$(ctl status wan1)" "State: off (native-ipv4)" || topo_fail "status with native IPv4: $(ctl status wan1)"
 hx ip route del default via 10.1.1.1 dev wan1
 link_wait_prop wan1 State active

@@ -21,7 +21,7 @@ daemon_wait_up wan1 2001:db8:6461::/96
 clat6=$(dp_field wan1 clat6)
 [ "$(dp_counter wan1 egress_translated)" = "" ] || [ "$(dp_counter wan1 egress_translated)" -eq 0 ] ||
     topo_fail "IPv4 traffic went through the CLAT before the check"
-topo_wait 2 router_knows "$clat6" ||
+topo_wait 20 router_knows "$clat6" ||
     topo_fail "the router has no entry for the CLAT IPv6 $clat6 before traffic: '$(router_entry "$clat6")'"
 echo "ok: router knows $clat6 before any traffic: $(router_entry "$clat6")"
 out=$(hx ping -4 -c 3 -i 0.2 -W 2 "$TOPO_SERVER4" 2>&1) || topo_fail "IPv4 ping failed: $out"
@@ -35,7 +35,7 @@ rx 1 ip -6 neigh del "$clat6" dev lan0 2>/dev/null
 router_knows "$clat6" && topo_fail "the router's entry for $clat6 could not be removed"
 daemon_start
 daemon_wait_up wan1 2001:db8:6461::/96
-topo_wait 2 router_knows "$clat6" || topo_fail "not told again after a restart: '$(router_entry "$clat6")'"
+topo_wait 20 router_knows "$clat6" || topo_fail "not told again after a restart: '$(router_entry "$clat6")'"
 echo "ok: told again after a restart"
 LAST_CLAT6=$(dp_field wan1 clat6)
 daemon_stop

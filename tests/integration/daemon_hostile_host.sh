@@ -30,6 +30,8 @@ log="$TOPO_DIR/colatrld.log"
 # Lines of colatrld.log written since the mark.
 mark() { mark_at=$(cat "$log" 2>/dev/null | wc -l); }
 since_mark() { tail -n +"$((mark_at + 1))" "$log"; }
+# Some line since the mark matches the pattern.
+has_line() { since_mark | grep -q -- "$1"; }
 # Exactly one line matching the pattern since the mark.
 one_line() {
     local n
@@ -51,7 +53,7 @@ start_wrapped() {
 # only this shell can wait for it).
 wait_exit() {
     local i
-    for i in $(seq 1 150); do
+    for i in $(seq 1 300); do
         kill -0 "$COLATRLD_PID" 2>/dev/null || break
         sleep 0.1
     done
@@ -76,7 +78,8 @@ echo "ok: corrupt secret moved aside, a new one made, CLAT up"
 mark
 printf 'addr add 192.0.0.%s/32 dev lo\n' 2 3 4 5 6 7 | hx ip -batch - || topo_fail "192.0.0.x on lo"
 daemon_wait_off wan1 15
-sleep 1
+topo_wait 20 has_line "no free CLAT IPv4 address" || true
+sleep 1 # and it is not repeated
 nothing_installed
 one_line "no free CLAT IPv4 address"
 kill -0 "$COLATRLD_PID" || topo_fail "colatrld exited"
@@ -107,7 +110,8 @@ mark
 hx ip link set wan1 netns "$other"
 topo_wait 15 sh -c "! ip netns exec '$TOPO_HOST' ip -4 route show table all proto $COLATRL_RTPROTO | grep -q ." ||
     topo_fail "our route still in the host namespace"
-sleep 1
+topo_wait 20 has_line "CLAT off: link \(down\|gone\)" || true
+sleep 1 # and it is not repeated
 kill -0 "$COLATRLD_PID" || topo_fail "colatrld exited after its uplink left"
 one_line "CLAT off: link \(down\|gone\)" # the kernel takes it down before it goes
 # Whatever moved along with the device must not translate there: no config, or no filters.

@@ -56,7 +56,7 @@ hx ip addr add 10.99.0.1/32 dev lo
 
 bus_start
 daemon_start
-topo_wait 10 bus_daemon_up || topo_fail "colatrld does not answer on the bus"
+topo_wait 20 bus_daemon_up || topo_fail "colatrld does not answer on the bus"
 daemon_wait_up wan1 2001:db8:6461::/96
 flags_have_ipv6_only || topo_fail "IPv6-only uplink without the ipv6_only flag: $(dp_config wan1)"
 LAST_CLAT6=$(dp_field wan1 clat6)
@@ -71,17 +71,17 @@ grep -q "dev wan1" <<<"$route" ||
     topo_fail "IPv4 from 10.99.0.1 would not take wan1: $route"
 hx ping -4 -c 3 -i 0.2 -W 1 -I 10.99.0.1 "$TOPO_SERVER4" >/dev/null 2>&1 &&
     topo_fail "IPv4 from 10.99.0.1 got an answer through an IPv6-only uplink"
-topo_wait 10 counter_above $((drop_0 + 2)) egress_drop_not_clat_source ||
+topo_wait 20 counter_above $((drop_0 + 2)) egress_drop_not_clat_source ||
     topo_fail "egress_drop_not_clat_source ${drop_0} -> $(dp_counter wan1 egress_drop_not_clat_source) after 3 pings"
 drop_1=$(dp_counter wan1 egress_drop_not_clat_source)
 ip netns exec "$LAN" ping -4 -c 2 -i 0.2 -W 1 "$TOPO_SERVER4" >/dev/null 2>&1 &&
     topo_fail "forwarded IPv4 from 10.77.0.2 got an answer"
-topo_wait 10 counter_above $((drop_1 + 1)) egress_drop_not_clat_source ||
+topo_wait 20 counter_above $((drop_1 + 1)) egress_drop_not_clat_source ||
     topo_fail "forwarded IPv4 not counted: egress_drop_not_clat_source ${drop_1} -> $(dp_counter wan1 egress_drop_not_clat_source)"
 # An on-link IPv4 route on the uplink makes the kernel ARP there.
 hx ip route add 10.98.0.0/24 dev wan1
 hx ping -4 -c 1 -W 1 10.98.0.5 >/dev/null 2>&1
-topo_wait 10 counter_above "$arpdrop_0" egress_drop_arp ||
+topo_wait 20 counter_above "$arpdrop_0" egress_drop_arp ||
     topo_fail "no ARP dropped: egress_drop_arp stays ${arpdrop_0}"
 hx ip route del 10.98.0.0/24 dev wan1
 echo "ok: IPv4 not from the CLAT and ARP dropped: egress_drop_not_clat_source" \
@@ -119,13 +119,13 @@ echo "ok: egress_drop_not_clat_source = $drops on the bus, in colatrlctl statist
 # IPv4 on the uplink (an address, no default route: the CLAT stays on): the
 # flag goes, and IPv4 from another source leaves as before.
 hx ip addr add 10.1.1.2/24 dev wan1
-topo_wait 10 flags_clear ||
+topo_wait 20 flags_clear ||
     topo_fail "ipv6_only still set with 10.1.1.2/24 on wan1: $(dp_config wan1)"
 clat_up wan1 || topo_fail "CLAT not up with an IPv4 address on wan1: $(daemon_state wan1)"
 pass_0=$(dp_counter wan1 egress_pass_not_clat_source)
 v4_2=$(router_frames v4frames)
 hx ping -4 -c 2 -i 0.2 -W 1 -I 10.99.0.1 "$TOPO_SERVER4" >/dev/null 2>&1
-topo_wait 10 router_v4_above "$v4_2" ||
+topo_wait 20 router_v4_above "$v4_2" ||
     topo_fail "IPv4 from 10.99.0.1 did not reach router 1 with IPv4 on wan1"
 counter_above "${pass_0:-0}" egress_pass_not_clat_source ||
     topo_fail "egress_pass_not_clat_source did not grow"
@@ -141,7 +141,7 @@ daemon_config "Mode=force"
 daemon_start
 daemon_wait_up wan1 2001:db8:6461::/96
 flags_have_ipv6_only && topo_fail "Mode=force beside native IPv4 set ipv6_only: $(dp_config wan1)"
-hx ping -4 -c 1 -W 2 10.1.1.1 >/dev/null || topo_fail "native IPv4 broken beside the CLAT"
+hx ping -4 -c3 -i0.2 -W2 10.1.1.1 >/dev/null || topo_fail "native IPv4 broken beside the CLAT"
 echo "ok: Mode=force beside native IPv4: $(dp_config wan1)"
 LAST_CLAT6=$(dp_field wan1 clat6)
 daemon_stop

@@ -20,9 +20,9 @@ our_routes4 wan1 | grep -q "mtu 1472" || topo_fail "initial route MTU not 1472: 
 
 topo_ra_update 1 --prefix 2001:db8:1::/64 --pref64 2001:db8:6461::/96 --mtu 1400 --interval 1
 ipv6_mtu_1400() { hx cat /proc/sys/net/ipv6/conf/wan1/mtu | grep -qx 1400; }
-topo_wait 10 ipv6_mtu_1400 || topo_fail "host did not take the RA MTU"
+topo_wait 20 ipv6_mtu_1400 || topo_fail "host did not take the RA MTU"
 route_mtu_1372() { our_routes4 wan1 | grep -q "mtu 1372"; }
-topo_wait 10 route_mtu_1372 || topo_fail "route MTU did not follow the RA MTU: $(daemon_state wan1)"
+topo_wait 20 route_mtu_1372 || topo_fail "route MTU did not follow the RA MTU: $(daemon_state wan1)"
 [ "$(dp_field wan1 mtu)" = 1400 ] || topo_fail "datapath mtu is $(dp_field wan1 mtu), want 1400"
 assert_installed_once wan1
 # 1372-byte IPv4 datagrams (UDP: DF set both ways; an ICMP echo reply would come
@@ -40,14 +40,14 @@ echo "ok: RA MTU 1400 -> route mtu 1372, datapath mtu 1400"
 hx ip link set wan1 mtu 1450
 route_mtu_1422() { our_routes4 wan1 | grep -q "mtu 1422"; }
 topo_wait 10 route_mtu_1422 || echo "note: the route did not show 1422 in between (RA came first)"
-topo_wait 10 route_mtu_1372 || topo_fail "route MTU did not return to 1372 after the next RA: $(daemon_state wan1)"
+topo_wait 20 route_mtu_1372 || topo_fail "route MTU did not return to 1372 after the next RA: $(daemon_state wan1)"
 ipv6_mtu_1400 || topo_fail "host IPv6 MTU is $(hx cat /proc/sys/net/ipv6/conf/wan1/mtu), want 1400"
 echo "ok: link MTU 1450 then RA MTU 1400 again -> route mtu 1372"
 
 # An RA without PREF64 (so without an option colatrld reads) and MTU 1300.
 topo_ra_update 1 --prefix 2001:db8:1::/64 --mtu 1300 --interval 1
 route_mtu_1272() { our_routes4 wan1 | grep -q "mtu 1272"; }
-topo_wait 10 route_mtu_1272 || topo_fail "route MTU did not follow an RA without PREF64: $(daemon_state wan1)"
+topo_wait 20 route_mtu_1272 || topo_fail "route MTU did not follow an RA without PREF64: $(daemon_state wan1)"
 [ "$(dp_field wan1 mtu)" = 1300 ] || topo_fail "datapath mtu is $(dp_field wan1 mtu), want 1300"
 echo "ok: RA MTU 1300 in an RA without PREF64 -> route mtu 1272"
 LAST_CLAT6=$(dp_field wan1 clat6)

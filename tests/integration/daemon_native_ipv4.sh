@@ -13,7 +13,7 @@ topo_native_ipv4 1
 daemon_start
 sleep 3
 clat_off wan1 || topo_fail "CLAT installed despite native IPv4: $(daemon_state wan1)"
-hx ping -4 -c1 -W2 10.1.1.1 >/dev/null || topo_fail "native IPv4 broken"
+hx ping -4 -c3 -i0.2 -W2 10.1.1.1 >/dev/null || topo_fail "native IPv4 broken"
 echo "ok: native IPv4 -> CLAT off"
 
 hx ip route del default via 10.1.1.1 dev wan1 || topo_fail "cannot remove native default route"
@@ -24,7 +24,7 @@ echo "ok: native default route gone -> CLAT on"
 
 hx ip route add default via 10.1.1.1 dev wan1
 daemon_wait_off wan1 20
-hx ping -4 -c1 -W2 10.1.1.1 >/dev/null || topo_fail "native IPv4 broken after CLAT off"
+hx ping -4 -c3 -i0.2 -W2 10.1.1.1 >/dev/null || topo_fail "native IPv4 broken after CLAT off"
 echo "ok: native IPv4 back -> CLAT off"
 daemon_stop
 assert_nothing_left

@@ -21,7 +21,9 @@ hx sysctl -qw net.ipv6.conf.wan1.accept_ra_defrtr=0
 hx ip -6 route flush default dev wan1 proto ra
 hx ip -6 route add default dev wan1 metric 1024 || topo_fail "cannot add the device route"
 daemon_wait_off wan1 20
-[ "$(our_filters wan1 | wc -l)" -eq 0 ] || topo_fail "tc filters left on wan1: $(our_filters wan1)"
+# The filters go last (lib/apply/applier.cpp), after what daemon_wait_off sees.
+no_filters() { [ -z "$(our_filters wan1)" ]; }
+topo_wait 20 no_filters || topo_fail "tc filters left on wan1: $(our_filters wan1)"
 log_lines=$(wc -l <"$TOPO_DIR/colatrld.log")
 sleep 4 # several RAs (1 s interval) and any retry back-off (1 s, 2 s) pass
 clat_off wan1 || topo_fail "CLAT came back without a gateway: $(daemon_state wan1)"

@@ -70,7 +70,7 @@ log_has() { grep -q "$1" "$TOPO_DIR/colatrld.log"; }
 other_clat_on
 daemon_config Mode=force
 daemon_start
-topo_wait 10 log_has "another CLAT is active" ||
+topo_wait 20 log_has "another CLAT is active" ||
     topo_fail "no log line about the other CLAT: $(tail -5 "$TOPO_DIR/colatrld.log")"
 sleep 1
 ours_absent || topo_fail "colatrld installed beside another CLAT: $(daemon_state wan1)"
@@ -97,7 +97,7 @@ echo "ok: other CLAT gone -> on; foreign filters before and after ours keep coun
 
 # 3. Another CLAT appears beside ours: colatrld removes its own and stays off.
 other_clat_on
-topo_wait 10 ours_absent || topo_fail "colatrld did not step back: $(daemon_state wan1)"
+topo_wait 20 ours_absent || topo_fail "colatrld did not step back: $(daemon_state wan1)"
 other_clat_intact
 foreign_intact
 echo "ok: another CLAT appeared -> ours removed, theirs untouched"

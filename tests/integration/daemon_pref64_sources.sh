@@ -11,7 +11,7 @@ topo_init
 # RAs carry no PREF64 at first.
 topo_standard --prefix 2001:db8:1::/64 --interval 1
 topo_start_dns64 1 2001:db8:6461::/96
-topo_wait 10 hx "$TOPO_PYTHON" -c 'import socket; socket.getaddrinfo("ipv4only.arpa", None, socket.AF_INET6)' ||
+topo_wait 20 hx "$TOPO_PYTHON" -c 'import socket; socket.getaddrinfo("ipv4only.arpa", None, socket.AF_INET6)' ||
     topo_fail "DNS64 does not answer ipv4only.arpa AAAA"
 
 # (1) DNS64 only

@@ -34,10 +34,11 @@ echo "ok: SIGHUP applied Pref64= from the new config"
 
 # Bad config on SIGHUP: refused, old config (2001:db8:6469::/96) stays.
 daemon_config "Pref64=2001:db8:6469::/96" "NoSuchKey=1"
+log_lines=$(wc -l <"$TOPO_DIR/colatrld.log")
 kill -HUP "$COLATRLD_PID"
-sleep 2
+error_logged() { tail -n +"$((log_lines + 1))" "$TOPO_DIR/colatrld.log" | grep -qi "refused\|error\|invalid\|unknown"; }
+topo_wait 20 error_logged || topo_fail "no error logged for the bad config"
 kill -0 "$COLATRLD_PID" 2>/dev/null || topo_fail "colatrld died on a bad config at SIGHUP"
-grep -qi "refused\|error\|invalid\|unknown" "$TOPO_DIR/colatrld.log" || topo_fail "no error logged for the bad config"
 clat_up wan1 2001:db8:6469::/96 || topo_fail "old config not kept: $(daemon_state wan1)"
 assert_traffic_via wan1
 echo "ok: bad config at SIGHUP refused, old one kept"

@@ -44,7 +44,7 @@ assert_traffic_via wan1
 
 # The preferred link loses carrier (its router's end goes down).
 ip -n "$(topo_router_ns 1)" link set lan0 down
-topo_wait 10 routed_via wan2 "$clat4_2" ||
+topo_wait 20 routed_via wan2 "$clat4_2" ||
     topo_fail "IPv4 did not move to wan2: $(hx ip -4 route get "$TOPO_SERVER4"); wan1: $(daemon_state wan1)"
 daemon_wait_off wan1 10
 assert_installed_once wan2
@@ -54,7 +54,7 @@ echo "ok: wan1 down -> IPv4 via wan2"
 # Carrier back: IPv4 returns to wan1.
 ip -n "$(topo_router_ns 1)" link set lan0 up
 daemon_wait_up wan1 2001:db8:6461::/96 30
-topo_wait 10 routed_via wan1 "$(dp_field wan1 clat4)" ||
+topo_wait 20 routed_via wan1 "$(dp_field wan1 clat4)" ||
     topo_fail "IPv4 did not return to wan1: $(hx ip -4 route get "$TOPO_SERVER4")"
 metrics_ordered wan1 wan2 || topo_fail "route order after return: wan1 $(our_metric4 wan1), wan2 $(our_metric4 wan2)"
 assert_installed_once wan1
@@ -65,7 +65,7 @@ echo "ok: wan1 back -> IPv4 via wan1"
 # The IPv6 preference flips (WWAN made preferred): IPv4 follows, one route each.
 hx ip -6 route add default dev wan2 metric 500 || topo_fail "device route metric 500 on wan2"
 hx ip -6 route del default dev wan2 metric 700
-topo_wait 10 metrics_ordered wan2 wan1 ||
+topo_wait 20 metrics_ordered wan2 wan1 ||
     topo_fail "IPv4 order did not follow IPv6: wan1 $(our_metric4 wan1), wan2 $(our_metric4 wan2)"
 assert_installed_once wan2
 assert_installed_once wan1

@@ -16,7 +16,7 @@ topo_base
 topo_add_router 1 tun
 topo_start_nat64 1
 topo_start_ra 1
-topo_spawn netcheck "$TOPO_SRV" "$TOPO_PYTHON" "$TOPO_LIB_DIR/netcheck.py" serve --bind "$TOPO_SERVER4"
+topo_start_netcheck
 topo_wait_slaac 1
 
 # The uplink is what a raw-IP modem gives: ARPHRD_NONE, POINTOPOINT, NOARP.
@@ -83,7 +83,7 @@ drop0=$(dp_counter wan1 egress_drop_not_clat_source)
 hx ping -4 -c 2 -i 0.2 -W 1 -I 10.99.0.1 "$TOPO_SERVER4" >/dev/null 2>&1 &&
     topo_fail "IPv4 from 10.99.0.1 got an answer through the IPv6-only raw-IP uplink"
 drops_grew() { [ "$(dp_counter wan1 egress_drop_not_clat_source)" -gt "$drop0" ]; }
-topo_wait 10 drops_grew || topo_fail "egress_drop_not_clat_source stays $drop0 on the raw-IP uplink"
+topo_wait 20 drops_grew || topo_fail "egress_drop_not_clat_source stays $drop0 on the raw-IP uplink"
 assert_traffic_via wan1 # after the dropped packets, on the same link
 [ "$(router_v4)" = 0 ] || topo_fail "router 1 received $(router_v4) IPv4 packets from the raw-IP uplink"
 echo "ok: raw-IP: IPv4 not from the CLAT dropped ($drop0 -> $(dp_counter wan1 egress_drop_not_clat_source)), none at the router"
@@ -125,6 +125,6 @@ hx ip link set wan1 arp on
 hx sysctl -qw net.ipv6.conf.wan1.accept_dad=1
 hx ip -6 addr add 2001:db8:1::99/64 dev wan1
 dad_seen() { [ "$(dad_probes)" -gt 0 ]; }
-topo_wait 5 dad_seen || topo_fail "the DAD probe counter did not see the kernel's own probe"
+topo_wait 20 dad_seen || topo_fail "the DAD probe counter did not see the kernel's own probe"
 echo "ok: no DAD probe from colatrld on the NOARP link (the counter saw one once ARP was on)"
 echo PASS

@@ -111,7 +111,7 @@ counter() { # name -> packets in the configured slot
 
 wait_servers() {
     local _
-    for _ in $(seq 50); do
+    for _ in $(seq 200); do
         if [ "$(px ss -Hltn 'sport = :5001' | wc -l)" -ge "${#SERVER6[@]}" ]; then
             return 0
         fi

@@ -35,7 +35,7 @@ echo "ok: PMTU 1400 learnt from Frag Needed through two translators"
 # Renumbering through the RA sender: a second prefix appears, the old is deprecated.
 topo_ra_update 1 --prefix 2001:db8:1::/64,86400,0 --prefix 2001:db8:1:1::/64 \
     --pref64 2001:db8:6461::/96 --interval 1
-topo_wait 10 topo_has_host_addr 1 2001:db8:1:1::/64 || topo_fail "no address from the new prefix"
-topo_wait 5 topo_host_addr_deprecated 1 2001:db8:1::/64 || topo_fail "old prefix not deprecated"
+topo_wait 20 topo_has_host_addr 1 2001:db8:1:1::/64 || topo_fail "no address from the new prefix"
+topo_wait 20 topo_host_addr_deprecated 1 2001:db8:1::/64 || topo_fail "old prefix not deprecated"
 echo "ok: SIGHUP renumbering: new /64 configured, old one deprecated"
 echo "PASS"

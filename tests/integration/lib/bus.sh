@@ -64,8 +64,8 @@ bus_start() {
     BUS_PID=$TOPO_LAST_PID
     export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$BUS_DIR/system_bus_socket"
     COLATRLD_BUS=system
-    topo_wait 10 test -S "$BUS_DIR/system_bus_socket" || topo_fail "private dbus-daemon did not start"
-    topo_wait 10 busctl --system list || topo_fail "private dbus-daemon does not answer"
+    topo_wait 20 test -S "$BUS_DIR/system_bus_socket" || topo_fail "private dbus-daemon did not start"
+    topo_wait 20 busctl --system list || topo_fail "private dbus-daemon does not answer"
 }
 
 bus_stop() {

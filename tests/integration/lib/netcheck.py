@@ -123,7 +123,7 @@ def main():
     tc.add_argument('--to', required=True)
     tc.add_argument('--port', type=int, default=5001)
     tc.add_argument('--bytes', type=int, default=1 << 20)
-    tc.add_argument('--timeout', type=float, default=10)
+    tc.add_argument('--timeout', type=float, default=30)
     ud = sub.add_parser('udp')
     ud.add_argument('--to', required=True)
     ud.add_argument('--port', type=int, default=5001)

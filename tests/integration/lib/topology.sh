@@ -262,7 +262,7 @@ topo_tun_link_up() {
     topo_spawn "tunrelay$n" "$TOPO_HOST" "$COLATRL_BUILD_DIR/tools/colatrl-test-tunrelay" \
         "$TOPO_HOST:wan$n" "$(topo_router_ns "$n"):lan0"
     eval "TOPO_TUNRELAY_PID_$n=$TOPO_LAST_PID"
-    topo_wait 5 grep -q relaying "$TOPO_DIR/tunrelay$n.log" ||
+    topo_wait 20 grep -q relaying "$TOPO_DIR/tunrelay$n.log" ||
         topo_fail "colatrl-test-tunrelay for wan$n did not start (log: tunrelay$n.log)"
 }
 
@@ -293,7 +293,7 @@ EOF
     rx "$n" ip route add "$pref64" dev "$tun"
     topo_spawn "tayga-$tun-$n" "$(topo_router_ns "$n")" tayga -c "$dir/tayga.conf" -d
     # TAYGA answers for its own IPv4 address: wait until it runs.
-    topo_wait 5 rx "$n" ping -c1 -W1 "192.168.$pool.1" ||
+    topo_wait 20 rx "$n" ping -c1 -W1 "192.168.$pool.1" ||
         topo_fail "TAYGA NAT64 $tun in router$n did not come up (log: tayga-$tun-$n.log)"
 }
 
@@ -309,18 +309,40 @@ topo_start_ra() {
         opts=(--prefix "2001:db8:$n::/64" --pref64 "2001:db8:646$n::/96" --interval 1)
     fi
     printf '%s\n' "${opts[@]}" >"$TOPO_DIR/ra$n.opts"
+    # Its log is appended to across restarts: count from here.
+    local starts reloads
+    starts=$(topo_ra_log_count "$n" 'lan0: ')
+    reloads=$(topo_ra_log_count "$n" '(reloaded|reload failed)')
     topo_spawn "ra$n" "$(topo_router_ns "$n")" "$COLATRL_BUILD_DIR/tools/colatrl-test-ra" --interface lan0 \
         --options-file "$TOPO_DIR/ra$n.opts"
-    eval "TOPO_RA_PID_$n=$TOPO_LAST_PID"
+    eval "TOPO_RA_PID_$n=$TOPO_LAST_PID TOPO_RA_HUPS_$n=$reloads"
+    # Its first line comes once SIGHUP is caught (a SIGHUP before would kill it).
+    topo_wait 20 topo_ra_log_reaches "$n" 'lan0: ' $((starts + 1)) ||
+        topo_fail "RA sender of router$n did not start: $(tail -n 5 "$TOPO_DIR/ra$n.log")"
 }
 
+# Lines of router N's RA sender log that start with "colatrl-test-ra: " and
+# then match the extended regex RE; and whether they are at least COUNT.
+topo_ra_log_count() {
+    local c
+    c=$(grep -cE "^colatrl-test-ra: $2" "$TOPO_DIR/ra$1.log" 2>/dev/null)
+    echo "${c:-0}"
+}
+topo_ra_log_reaches() { [ "$(topo_ra_log_count "$1" "$2")" -ge "$3" ]; }
+
 # Replaces router N's RA options and makes the sender re-read them at once.
+# Returns right after the SIGHUP (the demo and bench time what follows). The
+# previous SIGHUP must have been handled first: two pending SIGHUPs are one
+# signal, and the sender would read only the newer options file.
 topo_ra_update() {
     local n=$1
     shift
+    local pid_var="TOPO_RA_PID_$n" hups_var="TOPO_RA_HUPS_$n"
+    topo_wait 20 topo_ra_log_reaches "$n" '(reloaded|reload failed)' "${!hups_var}" ||
+        topo_fail "RA sender of router$n did not handle the previous SIGHUP"
     printf '%s\n' "$@" >"$TOPO_DIR/ra$n.opts"
-    local var="TOPO_RA_PID_$n"
-    kill -HUP "${!var}" || topo_fail "RA sender of router$n is gone"
+    kill -HUP "${!pid_var}" || topo_fail "RA sender of router$n is gone"
+    eval "$hups_var=$((${!hups_var} + 1))"
 }
 
 # Stops router N's RA sender (it sends a final RA with lifetimes 0).
@@ -350,7 +372,7 @@ topo_wait_slaac() {
     local n=$1 prefix=${2:-2001:db8:$1::/64}
     topo_wait 15 topo_has_host_addr "$n" "$prefix" ||
         topo_fail "no SLAAC address under $prefix on wan$n"
-    topo_wait 10 sh -c "ip netns exec '$TOPO_HOST' ip -6 route show default dev wan$n | grep -q via" ||
+    topo_wait 20 sh -c "ip netns exec '$TOPO_HOST' ip -6 route show default dev wan$n | grep -q via" ||
         topo_fail "no IPv6 default route via wan$n"
 }
 
@@ -404,14 +426,21 @@ topo_native_ipv4() {
     hx ip route add default via "10.1.$n.1" dev "wan$n"
 }
 
+# server4's TCP/UDP peer (netcheck.py serve), listening before this returns:
+# a first transfer must not meet a closed port while Python starts.
+topo_start_netcheck() {
+    topo_spawn netcheck "$TOPO_SRV" "$TOPO_PYTHON" "$TOPO_LIB_DIR/netcheck.py" serve --bind "$TOPO_SERVER4"
+    topo_wait 20 grep -q 'serving on' "$TOPO_DIR/netcheck.log" ||
+        topo_fail "netcheck server on server4 did not start: $(cat "$TOPO_DIR/netcheck.log")"
+}
+
 # A whole standard topology: host, server4, router 1 with NAT64 + RAs, SLAAC done.
 topo_standard() {
     topo_base
     topo_add_router 1
     topo_start_nat64 1
     topo_start_ra 1 "$@"
-    sx "$TOPO_PYTHON" -c 'pass' || topo_fail "python3 not runnable"
-    topo_spawn netcheck "$TOPO_SRV" "$TOPO_PYTHON" "$TOPO_LIB_DIR/netcheck.py" serve --bind "$TOPO_SERVER4"
+    topo_start_netcheck
     topo_wait_slaac 1
 }
 
@@ -433,7 +462,7 @@ topo_two_uplinks() {
     topo_start_nat64 2
     topo_start_ra 1
     topo_start_ra 2
-    topo_spawn netcheck "$TOPO_SRV" "$TOPO_PYTHON" "$TOPO_LIB_DIR/netcheck.py" serve --bind "$TOPO_SERVER4"
+    topo_start_netcheck
     topo_wait_slaac 1
     topo_wait 15 topo_has_host_addr 2 || topo_fail "no SLAAC address on wan2"
 }
@@ -467,7 +496,7 @@ EOF
     hx ip -6 route add "$clat6/128" dev clat
     hx ip -6 neigh add proxy "$clat6" dev "wan$n"
     topo_spawn tayga-clat "$TOPO_HOST" tayga -c "$dir/tayga.conf" -d
-    topo_wait 5 hx ping -c1 -W1 192.0.0.6 || topo_fail "TAYGA CLAT did not come up"
+    topo_wait 20 hx ping -c1 -W1 192.0.0.6 || topo_fail "TAYGA CLAT did not come up"
 }
 
 topo_tayga_clat_stop() {
