@@ -7,7 +7,8 @@
 # (egress_drop_not_clat_source, egress_drop_arp: in `datapath show`, the bus
 # Statistics, `colatrlctl statistics` and `metrics`); router 1 counts the
 # IPv4 and ARP frames arriving on lan0 (nftables, netdev ingress) and sees
-# none, while the CLAT's own IPv4 still flows. An IPv4 address on wan1 (no
+# none, while the CLAT's own IPv4 still flows. IPv4 tagged for a VLAN on top
+# of wan1 still leaves. An IPv4 address on wan1 (no
 # default route: the CLAT stays on) clears the flag and such IPv4 leaves
 # again; Mode=force beside a native IPv4 default route leaves it clear too.
 set -uo pipefail
@@ -115,6 +116,33 @@ out=$(ctl metrics) || topo_fail "colatrlctl metrics failed"
 grep -qxF "colatrl_packets_total{interface=\"wan1\",counter=\"egress_drop_not_clat_source\"} $drops" <<<"$out" ||
     topo_fail "colatrlctl metrics: $(grep not_clat <<<"$out")"
 echo "ok: egress_drop_not_clat_source = $drops on the bus, in colatrlctl statistics and metrics"
+
+# A VLAN on top of the uplink is a link of its own, with its own IPv4: its
+# frames leave although wan1 itself is IPv6-only. The VLAN device is played by
+# a filter before ours (tests/integration/vlan_tag.bpf.c) that tags IPv4 from
+# 10.97.0.2 as transmit VLAN offload does (the tag beside the frame); router
+# 1 counts frames with VLAN 7.
+VLAN_OBJ="$COLATRL_BUILD_DIR/tests/integration/vlan_tag.bpf.o"
+[ -f "$VLAN_OBJ" ] || topo_fail "vlan_tag.bpf.o not built"
+hx tc filter add dev wan1 egress pref 1 bpf obj "$VLAN_OBJ" sec tc da || topo_fail "VLAN tagger on wan1"
+rx 1 nft add counter netdev colatrl_v4guard vlan7frames
+rx 1 nft add rule netdev colatrl_v4guard in vlan id 7 counter name vlan7frames
+hx ip addr add 10.97.0.2/32 dev lo
+hx ip route add 10.97.0.1/32 dev wan1 src 10.97.0.2
+hx ip neigh add 10.97.0.1 lladdr "$(rx 1 cat /sys/class/net/lan0/address)" dev wan1
+pass_0=$(dp_counter wan1 egress_pass_not_clat_source)
+drop_2=$(dp_counter wan1 egress_drop_not_clat_source)
+hx ping -4 -c 3 -i 0.2 -W 1 10.97.0.1 >/dev/null 2>&1 # no VLAN 7 on the router: no answer
+topo_wait 20 counter_above "$((${pass_0:-0} + 2))" egress_pass_not_clat_source ||
+    topo_fail "tagged IPv4 not passed: egress_pass_not_clat_source ${pass_0:-0} -> $(dp_counter wan1 egress_pass_not_clat_source)"
+[ "$(dp_counter wan1 egress_drop_not_clat_source)" = "$drop_2" ] ||
+    topo_fail "tagged IPv4 dropped: egress_drop_not_clat_source $drop_2 -> $(dp_counter wan1 egress_drop_not_clat_source)"
+vlan7=$(router_frames vlan7frames)
+[ "${vlan7:-0}" -ge 3 ] || topo_fail "router 1 got ${vlan7:-0} frames of VLAN 7, want 3"
+flags_have_ipv6_only || topo_fail "ipv6_only flag gone: $(dp_config wan1)"
+hx tc filter del dev wan1 egress pref 1
+hx ip route del 10.97.0.1/32 dev wan1
+echo "ok: IPv4 tagged for a VLAN on the IPv6-only uplink passes (egress_pass_not_clat_source ${pass_0:-0} -> $(dp_counter wan1 egress_pass_not_clat_source), router VLAN 7 frames $vlan7)"
 
 # IPv4 on the uplink (an address, no default route: the CLAT stays on): the
 # flag goes, and IPv4 from another source leaves as before.
