@@ -133,7 +133,6 @@ our_routes4() {
 our_addrs4() {
     hx ip -4 -o addr show dev "$1" to 192.0.0.0/29 2>/dev/null | awk '{print $4}'
 }
-# Lines naming our tc programs on IF (ingress + egress).
 # On failure (topo_cleanup): attachments and non-zero counters of every
 # host link with a colatrl filter.
 topo_fail_details() {
@@ -145,6 +144,7 @@ topo_fail_details() {
     done
 }
 
+# Lines naming our tc programs on IF (ingress + egress).
 our_filters() {
     {
         hx tc filter show dev "$1" ingress
