@@ -28,8 +28,7 @@ daemon_wait_up wan1 2001:db8:6469::/96 10
 wait "$pinger"
 [ "$(dp_field wan1 clat6)" = "$clat6_before" ] ||
     topo_fail "the CLAT IPv6 address changed with the PREF64: $clat6_before -> $(dp_field wan1 clat6)"
-received=$(grep -o 'icmp_seq=[0-9]*' "$TOPO_DIR/ping-change.out" | cut -d= -f2 | sort -un |
-    awk '$1 <= 60' | wc -l)
+received=$(ping_answered_seqs "$TOPO_DIR/ping-change.out" | awk '$1 <= 60' | wc -l)
 # None lost: a reply in flight at the switch comes from the old prefix and is
 # translated with the previous config, kept beside the new one for a while.
 [ "$received" -eq 60 ] || { cat "$TOPO_DIR/ping-change.out" >&2; topo_fail "ping across the PREF64 change: $received of requests 1-60 answered"; }

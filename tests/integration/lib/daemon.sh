@@ -63,6 +63,9 @@ daemon_signal_exit() {
     COLATRLD_PID=""
 }
 
+# The sequence numbers answered in ping output FILE, sorted, once each.
+ping_answered_seqs() { grep -o 'icmp_seq=[0-9]*' "$1" | cut -d= -f2 | sort -un; }
+
 # The figures of a 100 Hz ping (run without -q, ended by SIGINT) written to
 # FILE: sets LOST and prints them. Ping counts a request whose reply was still
 # on its way at the SIGINT as lost; such requests at the very end, sent after
@@ -72,7 +75,7 @@ daemon_signal_exit() {
 ping_loss_figures() {
     local out=$1 what=$2 sent answered highest
     sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$out")
-    answered=$(grep -o 'icmp_seq=[0-9]*' "$out" | cut -d= -f2 | sort -un)
+    answered=$(ping_answered_seqs "$out")
     highest=$(echo "$answered" | tail -n 1)
     if [ -z "$sent" ] || [ -z "$highest" ] || [ "$sent" -le 100 ]; then
         topo_fail "no ping statistics for $what: $(tail -n 5 "$out")"
